@@ -1,0 +1,1 @@
+"""Pure spatial analysis: GeoPandas/Shapely/NumPy only, no database, no web framework."""

@@ -1,0 +1,1 @@
+"""HTTP layer: routers parse, call a service, shape the response."""

@@ -1,0 +1,1 @@
+"""Database layer: engine construction, models, migrations and bulk GeoDataFrame I/O."""

@@ -1,0 +1,71 @@
+"""Engine construction for the two supported backends.
+
+SpatiaLite (the embedded default) needs a DB-API module that can load extensions; the stock `sqlite3`
+of many Python builds cannot, so we use `sqlean` (SQLite with extension loading enabled) and load
+`mod_spatialite` on every new connection. WAL lets readers proceed while one writer works; the busy
+timeout turns short lock waits into waits instead of errors.
+
+PostGIS (production) gets `pool_pre_ping` so a restarted server is recovered without restarting us, and
+a server-side statement timeout so one slow query cannot hold a worker forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import sqlean
+from sqlalchemy import Engine, create_engine, event
+
+from geo_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(settings: Settings) -> Engine:
+    """Create (but do not connect) the engine for `settings.db_url`."""
+    if settings.is_sqlite:
+        return _spatialite_engine(settings)
+    if settings.db_url.startswith("postgresql"):
+        return _postgis_engine(settings)
+    raise ValueError(f"unsupported GEO_DB_URL scheme: {settings.db_url.split(':', 1)[0]!r}")
+
+
+def _spatialite_engine(settings: Settings) -> Engine:
+    path = settings.db_url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        settings.db_url,
+        module=sqlean,
+        connect_args={"timeout": settings.sqlite_busy_timeout_s, "check_same_thread": False},
+    )
+    busy_ms = int(settings.sqlite_busy_timeout_s * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.enable_load_extension(True)
+        dbapi_conn.load_extension(settings.spatialite_path)
+        dbapi_conn.enable_load_extension(False)
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _postgis_engine(settings: Settings) -> Engine:
+    return create_engine(
+        settings.db_url,
+        pool_pre_ping=True,
+        pool_size=settings.pg_pool_size,
+        connect_args={
+            "options": f"-c statement_timeout={settings.pg_statement_timeout_ms}",
+            "connect_timeout": 5,
+            "application_name": "geo_service",
+        },
+    )

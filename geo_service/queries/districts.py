@@ -1,0 +1,57 @@
+"""District reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from geoalchemy2 import WKTElement
+from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
+
+from geo_service.db.models import District
+from geo_service.records import DistrictRecord
+
+
+def upsert_districts(conn: Connection, records: Iterable[DistrictRecord]) -> tuple[int, int]:
+    """Insert new districts and refresh existing ones (boundaries and population); returns (inserted, updated)."""
+    existing = set(conn.scalars(select(District.adcode)))
+    inserted = updated = 0
+    for record in records:
+        values = record.model_dump(exclude={"wkt"}) | {"geom": WKTElement(f"MULTIPOLYGON{_body(record.wkt)}", 4326)}
+        if record.adcode in existing:
+            conn.execute(update(District).where(District.adcode == record.adcode).values(values))
+            updated += 1
+        else:
+            conn.execute(insert(District).values(values))
+            inserted += 1
+    return inserted, updated
+
+
+def _body(wkt: str) -> str:
+    """Normalise POLYGON/MULTIPOLYGON WKT to a MULTIPOLYGON body so the typed column accepts it."""
+    kind, _, body = wkt.partition(" ")
+    return body if kind.upper() == "MULTIPOLYGON" else f" ({body})"
+
+
+def resolve_district(conn: Connection, key: str) -> str | None:
+    """Adcode for a district given its adcode or its Chinese name (None when unknown)."""
+    return conn.scalar(select(District.adcode).where(or_(District.adcode == key, District.name == key)))
+
+
+def list_districts(conn: Connection, level: str | None = None) -> Sequence[RowMapping]:
+    """Districts without geometry, with population and area-independent attributes."""
+    query = select(
+        District.adcode,
+        District.name,
+        District.level,
+        District.parent_adcode,
+        District.population,
+        District.population_year,
+        District.population_source,
+    ).order_by(District.adcode)
+    if level:
+        query = query.where(District.level == level)
+    return conn.execute(query).mappings().all()
+
+
+def count_districts(conn: Connection) -> int:
+    return int(conn.scalar(select(func.count()).select_from(District)) or 0)

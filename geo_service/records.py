@@ -1,0 +1,120 @@
+"""Validated records for facilities and districts, shared by every path that writes to the database.
+
+The sample loader uses them now; bulk imports and the editing API use the same models later, so a value
+the API would reject can never enter through a file either.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from geo_service import vocab
+
+
+def _check_code(value: str | None, allowed: Any, what: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; expected one of: {', '.join(allowed)}")
+    return value
+
+
+class FacilityRecord(BaseModel):
+    """One facility as stored: WGS-84 lon/lat plus the attributes of DESIGN.md §4."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=1, max_length=64)
+    kind: str
+    name: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+    district_adcode: str = Field(pattern=r"^\d{6}$")
+    township: str | None = Field(default=None, max_length=64)
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    amenities: list[str] = Field(default_factory=list)
+    opening_hours: str | None = Field(default=None, max_length=300)
+    access_method: str | None = None
+    host_org: str | None = Field(default=None, max_length=200)
+    host_type: str | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    status: str = "open"
+    last_verified_at: date | None = None
+    area_m2: float | None = Field(default=None, ge=0)
+    truck_parking_spaces: int = Field(default=0, ge=0)
+    details: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = Field(default=None, max_length=200)
+    is_sample: bool = False
+
+    @field_validator("lon", "lat")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        return _check_code(value, vocab.KINDS, "kind") or value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str) -> str:
+        return _check_code(value, vocab.STATUSES, "status") or value
+
+    @field_validator("access_method")
+    @classmethod
+    def _access(cls, value: str | None) -> str | None:
+        return _check_code(value, vocab.ACCESS_METHODS, "access_method")
+
+    @field_validator("host_type")
+    @classmethod
+    def _host_type(cls, value: str | None) -> str | None:
+        return _check_code(value, vocab.HOST_TYPES, "host_type")
+
+    @field_validator("amenities")
+    @classmethod
+    def _amenities(cls, value: list[str]) -> list[str]:
+        for amenity in value:
+            _check_code(amenity, vocab.AMENITIES, "amenity")
+        if len(set(value)) != len(value):
+            raise ValueError("amenities must not repeat")
+        return value
+
+    @model_validator(mode="after")
+    def _truck_parking_consistent(self) -> FacilityRecord:
+        if self.truck_parking_spaces and "truck_parking" not in self.amenities:
+            raise ValueError("truck_parking_spaces > 0 requires the truck_parking amenity")
+        return self
+
+    @property
+    def wkt(self) -> str:
+        return f"POINT({self.lon!r} {self.lat!r})"
+
+
+class DistrictRecord(BaseModel):
+    """An administrative area with its population (figure, year and source travel together)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    adcode: str = Field(pattern=r"^\d{6}$")
+    name: str = Field(min_length=1, max_length=64)
+    level: str = Field(pattern=r"^(province|city|district)$")
+    parent_adcode: str | None = None
+    population: int | None = Field(default=None, ge=0)
+    population_year: int | None = None
+    population_source: str | None = None
+    wkt: str
+
+
+def describe_error(exc: Exception) -> str:
+    """One line per problem, `field: message`, for row-by-row reports (pydantic's text is multi-line)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'row'}: {err['msg'].removeprefix('Value error, ')}"
+            for err in exc.errors()
+        )
+    return str(exc)

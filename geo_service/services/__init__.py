@@ -1,0 +1,1 @@
+"""Use cases, one function each; no web framework imports, so the CLI and the API share them."""

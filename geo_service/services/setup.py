@@ -1,0 +1,57 @@
+"""Preparing a database: migrate, load the real boundaries, load the synthetic sample facilities.
+
+Every step is idempotent, so `geo-service init` can be run again after an upgrade or an interruption.
+Each load runs in one transaction: a failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from geo_service import data_files
+from geo_service.db import migrate
+from geo_service.queries import districts as district_queries
+from geo_service.queries import facilities as facility_queries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """Rows added, and rows that were already there (refreshed or kept, depending on the loader)."""
+
+    inserted: int
+    existing: int
+
+    def __str__(self) -> str:
+        return f"{self.inserted} new, {self.existing} existing"
+
+
+def upgrade_schema(engine: Engine) -> str | None:
+    """Apply all migrations; returns the revision reached."""
+    migrate.upgrade(engine)
+    return migrate.current_revision(engine)
+
+
+def load_boundaries(engine: Engine, data_dir: Path) -> LoadReport:
+    """Insert or refresh the city and county boundaries with their population figures."""
+    records = data_files.read_districts(data_dir)
+    with engine.begin() as conn:
+        inserted, updated = district_queries.upsert_districts(conn, records)
+    log.debug("boundaries: %d inserted, %d refreshed", inserted, updated)
+    return LoadReport(inserted, updated)
+
+
+def load_sample(engine: Engine, data_dir: Path) -> LoadReport:
+    """Insert the synthetic sample facilities not already present (matched by code)."""
+    records = data_files.read_sample_facilities(data_dir)
+    with engine.begin() as conn:
+        present = facility_queries.existing_codes(conn, [r.code for r in records])
+        new = [r for r in records if r.code not in present]
+        inserted = facility_queries.insert_facilities(conn, new)
+    log.debug("sample facilities: %d inserted, %d already present", inserted, len(present))
+    return LoadReport(inserted, len(present))

@@ -1,0 +1,85 @@
+"""Controlled vocabularies of the data model (DESIGN.md §4).
+
+One place for every code list, so the database constraints, the API validation, the sample
+generator and the map legends can never disagree about what a valid value is.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+#: Facility kinds with their Chinese labels. Extensible: add a code here and a migration.
+KINDS: Final = MappingProxyType(
+    {
+        "station": "工会驿站",
+        "rest_base": "职工疗休养基地",
+        "mediation_centre": "矛盾纠纷调解中心",
+    }
+)
+
+#: Amenities a facility may offer, with the labels shown to riders.
+AMENITIES: Final = MappingProxyType(
+    {
+        "hot_water": "热水",
+        "cold_water": "饮用凉水",
+        "microwave": "微波炉",
+        "phone_charging": "手机充电",
+        "ebike_charging": "电动车充电",
+        "battery_swap": "换电",
+        "toilet": "卫生间",
+        "air_conditioning": "空调",
+        "seating": "座椅休息",
+        "first_aid": "急救药箱",
+        "aed": "AED",
+        "wifi": "无线网络",
+        "books": "图书",
+        "rain_gear": "雨具",
+        "repair_tools": "维修工具",
+        "fridge": "冰箱",
+        "nursing_room": "母婴室",
+        "legal_aid": "法律援助",
+        "counselling": "心理咨询",
+        "truck_parking": "货车停车",
+        "ebike_parking": "电动车停放",
+        "wheelchair": "无障碍",
+    }
+)
+
+#: How a worker gets in.
+ACCESS_METHODS: Final = MappingProxyType(
+    {
+        "open": "直接进入",
+        "staffed": "有人值守",
+        "face": "刷脸进入",
+        "id_card": "刷工会卡/身份证",
+        "app_qr": "扫码进入",
+    }
+)
+
+#: Who hosts the facility.
+HOST_TYPES: Final = MappingProxyType(
+    {
+        "union_built": "工会自建",
+        "bank": "银行网点",
+        "post": "邮政网点",
+        "telecom": "通信营业厅",
+        "petrol": "加油站",
+        "government": "政府机关",
+        "enterprise": "企业",
+        "other": "其他",
+    }
+)
+
+#: Operating status; only `open` facilities are offered to riders by default.
+STATUSES: Final = MappingProxyType(
+    {
+        "open": "开放",
+        "temporarily_closed": "暂停开放",
+        "closed": "已关闭",
+        "planned": "规划中",
+    }
+)
+
+#: Label attached to every synthetic row wherever it is shown or exported.
+SAMPLE_LABEL: Final = "示例数据 (synthetic)"

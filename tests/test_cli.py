@@ -1,0 +1,54 @@
+"""The geo-service command line on a fresh SpatiaLite file (the embedded default)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from geo_service.cli import app
+from geo_service.data_files import SAMPLE_FACILITIES
+from geo_service.db import migrate
+from geo_service.db.engine import make_engine
+from geo_service.settings import Settings
+from tests.conftest import DATA_DIR
+
+runner = CliRunner()
+
+
+def test_init_twice_then_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
+    monkeypatch.setenv("GEO_DB_URL", url)
+    first = runner.invoke(app, ["init"])
+    second = runner.invoke(app, ["init"])
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    expected = len(json.loads((DATA_DIR / SAMPLE_FACILITIES).read_text(encoding="utf-8"))["features"])
+    assert f"sample facilities: {expected} new, 0 existing" in first.output
+    assert f"sample facilities: 0 new, {expected} existing" in second.output
+    engine = make_engine(Settings(db_url=url))
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()
+
+
+def test_db_downgrade_and_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEO_DB_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    down = runner.invoke(app, ["db", "downgrade", "base"])
+    assert down.exit_code == 0 and "at revision None" in down.output
+
+
+def test_missing_data_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEO_DB_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    monkeypatch.setenv("GEO_DATA_DIR", str(tmp_path / "nowhere"))
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 1
+    assert "cannot read GeoJSON" in result.output
+
+
+@pytest.mark.parametrize("command", [[], ["init"], ["serve"], ["load-sample"], ["db", "upgrade"], ["db", "downgrade"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output

@@ -1,0 +1,36 @@
+"""Liveness/readiness, and what a client sees when the database is not there."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from geo_service.app import create_app
+from geo_service.settings import Settings
+
+
+def test_healthz_and_readyz_on_a_loaded_database(client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_readyz_503_until_migrated(empty_db_url: str) -> None:
+    with TestClient(create_app(Settings(db_url=empty_db_url))) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "geo-service db upgrade" in response.json()["problem"]
+
+
+def test_unreachable_postgres_gives_503_with_retry_after() -> None:
+    settings = Settings(db_url="postgresql+psycopg://nobody:x@127.0.0.1:9/none")
+    with TestClient(create_app(settings)) as client:
+        listing = client.get("/api/v1/facilities")
+        ready = client.get("/readyz")
+    assert listing.status_code == 503 and listing.headers["retry-after"]
+    assert "retry" in listing.json()["detail"]
+    assert ready.status_code == 503
+
+
+def test_openapi_docs_served(client) -> None:
+    assert client.get("/docs").status_code == 200
+    assert "/api/v1/facilities" in client.get("/openapi.json").json()["paths"]
