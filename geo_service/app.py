@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import Receive, Scope, Send
 
 from geo_service import __version__
-from geo_service.api import facilities, health
+from geo_service.api import facilities, health, nearest
 from geo_service.api.errors import install_error_handlers
 from geo_service.db.engine import make_engine
+from geo_service.services.nearest import NearestService
 from geo_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def _refresh(service: NearestService) -> None:
+    try:
+        await asyncio.to_thread(service.refresh)
+    except SQLAlchemyError as exc:  # database down or not migrated: keep serving the last snapshot
+        log.warning("nearest index not refreshed: %s", exc.__class__.__name__)
+
+
+async def _keep_index_fresh(service: NearestService, every_s: float) -> None:
+    """Poll the data revision so edits reach this worker's index within about `every_s` seconds."""
+    while True:
+        await asyncio.sleep(every_s)
+        await _refresh(service)
+
+
+class GeoServiceApp(FastAPI):
+    """FastAPI, with GETs of the nearest route served by its fast path before any middleware."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == nearest.NEAREST_PATH and scope["method"] == "GET":
+            await nearest.fast_path(self.state.nearest, scope, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -20,12 +52,18 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
+        app.state.nearest = NearestService(app.state.engine, settings)
+        await _refresh(app.state.nearest)
+        poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, settings.index_refresh_s))
         try:
             yield
         finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
             app.state.engine.dispose()
 
-    app = FastAPI(
+    app = GeoServiceApp(
         title="geo_service",
         version=__version__,
         summary="Find, map and plan trade-union service facilities (工会驿站).",
@@ -34,5 +72,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(nearest.router)
     app.include_router(facilities.router)
     return app

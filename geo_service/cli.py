@@ -127,3 +127,7 @@ def db_current() -> None:
     """Print the database's revision and the newest one this code ships."""
     _, engine = _engine()
     console.print(f"database: {migrate.current_revision(engine)}  code: {migrate.head_revision()}")
+
+
+if __name__ == "__main__":
+    app()

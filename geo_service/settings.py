@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=500, ge=1, description="Largest `limit` a list endpoint accepts.")
     default_page_size: int = Field(default=100, ge=1)
     log_level: str = Field(default="INFO")
+    timezone: str = Field(default="Asia/Shanghai", description="Local time for opening hours (IANA name).")
+    holiday_country: str = Field(default="CN", description="Public-holiday calendar for `PH` in opening hours.")
+    nearest_default_limit: int = Field(default=5, ge=1)
+    nearest_max_limit: int = Field(default=50, ge=1, description="Largest `limit` of the nearest endpoint.")
+    nearest_max_distance_m: float = Field(default=50_000, gt=0, description="Cap on `max_distance_m`.")
+    service_area_margin_km: float = Field(
+        default=50, ge=0, description="Points farther than this outside the data's extent are rejected (422)."
+    )
+    index_refresh_s: float = Field(
+        default=1.0, gt=0, description="How often each worker checks the database for edits to re-index."
+    )
+    nav_app_name: str = Field(
+        default="geo_service",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="`src`/`referer` sent to the map vendors (letters, digits, _ . -).",
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -25,8 +25,10 @@ def test_unreachable_postgres_gives_503_with_retry_after() -> None:
     settings = Settings(db_url="postgresql+psycopg://nobody:x@127.0.0.1:9/none")
     with TestClient(create_app(settings)) as client:
         listing = client.get("/api/v1/facilities")
+        nearest = client.get("/api/v1/facilities/nearest", params={"lon": 117.97, "lat": 37.38})
         ready = client.get("/readyz")
     assert listing.status_code == 503 and listing.headers["retry-after"]
+    assert nearest.status_code == 503 and nearest.headers["retry-after"]
     assert "retry" in listing.json()["detail"]
     assert ready.status_code == 503
 

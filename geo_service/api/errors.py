@@ -1,8 +1,13 @@
-"""The one place where domain and driver errors become HTTP status codes."""
+"""The one place where domain and driver errors become HTTP status codes.
+
+`install_error_handlers` registers the mapping with FastAPI; `error_response` applies the same mapping
+where FastAPI's handlers do not run (the fast path of the nearest route).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -14,17 +19,17 @@ from geo_service.errors import DatabaseUnavailable, InvalidParameter, NotFound
 log = logging.getLogger(__name__)
 
 
-def _invalid_parameter(_request: Request, exc: Exception) -> JSONResponse:
+def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
     body = {"detail": [{"loc": ["query", exc.parameter], "msg": exc.message, "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
 
 
-def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+def _not_found(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": str(exc)}, status_code=404)
 
 
-def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+def _unavailable(exc: Exception) -> JSONResponse | None:
     log.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
     return JSONResponse(
         {"detail": "the database is unavailable or busy; retry shortly"},
@@ -33,17 +38,37 @@ def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _driver_error(request: Request, exc: Exception) -> JSONResponse:
-    """Connection loss, lock or timeout → 503; anything else from the driver is a bug and re-raised."""
+def _driver_error(exc: Exception) -> JSONResponse | None:
+    """Connection loss, lock or timeout → 503; anything else from the driver is a bug (None → 500)."""
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        return _unavailable(request, exc)
-    raise exc
+        return _unavailable(exc)
+    return None
+
+
+_MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
+    InvalidParameter: _invalid_parameter,
+    NotFound: _not_found,
+    DatabaseUnavailable: _unavailable,
+    PoolTimeout: _unavailable,
+    DBAPIError: _driver_error,
+}
+
+
+def error_response(exc: Exception) -> JSONResponse | None:
+    """The response for a domain or driver error, or None when `exc` is a bug (it becomes a 500)."""
+    for error_type, to_response in _MAPPING.items():
+        if isinstance(exc, error_type):
+            return to_response(exc)
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(InvalidParameter, _invalid_parameter)
-    app.add_exception_handler(NotFound, _not_found)
-    app.add_exception_handler(DatabaseUnavailable, _unavailable)
-    app.add_exception_handler(PoolTimeout, _unavailable)
-    app.add_exception_handler(DBAPIError, _driver_error)
+    def handle(_request: Request, exc: Exception) -> JSONResponse:
+        response = error_response(exc)
+        if response is None:
+            raise exc
+        return response
+
+    for error_type in _MAPPING:
+        app.add_exception_handler(error_type, handle)

@@ -13,6 +13,7 @@ from typing import Any
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -108,3 +109,14 @@ class Facility(Base):
         CheckConstraint("truck_parking_spaces >= 0", name="truck_parking_spaces"),
         Index("ix_facility_kind_status", "kind", "status"),
     )
+
+
+class DataRevision(Base):
+    """One row whose counter triggers bump on every facility/district write (see migration 0002)."""
+
+    __tablename__ = "data_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

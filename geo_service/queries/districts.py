@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import shapely
 from geoalchemy2 import WKTElement
+from shapely import wkb
+from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import Connection, RowMapping, func, insert, or_, select, update
 
 from geo_service.db.models import District
@@ -16,7 +19,7 @@ def upsert_districts(conn: Connection, records: Iterable[DistrictRecord]) -> tup
     existing = set(conn.scalars(select(District.adcode)))
     inserted = updated = 0
     for record in records:
-        values = record.model_dump(exclude={"wkt"}) | {"geom": WKTElement(f"MULTIPOLYGON{_body(record.wkt)}", 4326)}
+        values = record.model_dump(exclude={"wkt"}) | {"geom": WKTElement(_multipolygon_wkt(record.wkt), 4326)}
         if record.adcode in existing:
             conn.execute(update(District).where(District.adcode == record.adcode).values(values))
             updated += 1
@@ -26,10 +29,10 @@ def upsert_districts(conn: Connection, records: Iterable[DistrictRecord]) -> tup
     return inserted, updated
 
 
-def _body(wkt: str) -> str:
-    """Normalise POLYGON/MULTIPOLYGON WKT to a MULTIPOLYGON body so the typed column accepts it."""
-    kind, _, body = wkt.partition(" ")
-    return body if kind.upper() == "MULTIPOLYGON" else f" ({body})"
+def _multipolygon_wkt(wkt: str) -> str:
+    """POLYGON or MULTIPOLYGON WKT as MULTIPOLYGON, the type of the column."""
+    geom = shapely.from_wkt(wkt)
+    return (MultiPolygon([geom]) if isinstance(geom, Polygon) else geom).wkt
 
 
 def resolve_district(conn: Connection, key: str) -> str | None:
@@ -55,3 +58,11 @@ def list_districts(conn: Connection, level: str | None = None) -> Sequence[RowMa
 
 def count_districts(conn: Connection) -> int:
     return int(conn.scalar(select(func.count()).select_from(District)) or 0)
+
+
+def district_bounds(conn: Connection) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) over all districts; None when there are none."""
+    boxes = [wkb.loads(bytes(blob)).bounds for blob in conn.scalars(select(func.ST_AsBinary(District.geom))) if blob]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from geoalchemy2 import WKTElement
 from sqlalchemy import Connection, RowMapping, Select, func, insert, select
 
-from geo_service.db.models import District, Facility
+from geo_service.db.models import DataRevision, District, Facility
 from geo_service.records import FacilityRecord
 
 #: Columns every facility read returns; lon/lat come from the point so no WKB parsing is needed.
@@ -86,3 +86,14 @@ def insert_facilities(conn: Connection, records: Sequence[FacilityRecord]) -> in
     for start in range(0, len(rows), 500):
         conn.execute(insert(Facility), rows[start : start + 500])
     return len(rows)
+
+
+def open_facilities(conn: Connection) -> Sequence[RowMapping]:
+    """Every facility with status `open` (what riders are offered), for the in-memory nearest index."""
+    query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
+    return conn.execute(query.where(Facility.status == "open").order_by(Facility.id)).mappings().all()
+
+
+def data_revision(conn: Connection) -> int:
+    """The counter that triggers bump on every facility/district write (migration 0002)."""
+    return int(conn.scalar(select(DataRevision.revision).where(DataRevision.id == 1)) or 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, RowMapping
@@ -11,6 +11,7 @@ from geo_service import vocab
 from geo_service.errors import InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
+from geo_service.services.validation import check_codes
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,6 @@ class FacilityPage:
     matched: int
     limit: int
     offset: int
-
-
-def _check_codes(parameter: str, values: Sequence[str], allowed: Mapping[str, str]) -> tuple[str, ...]:
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise InvalidParameter(parameter, f"unknown value(s) {unknown}; expected any of {sorted(allowed)}")
-    return tuple(values)
 
 
 def _resolve_districts(conn: Connection, keys: Sequence[str]) -> tuple[str, ...]:
@@ -49,9 +43,9 @@ def list_facilities(
 ) -> FacilityPage:
     """A page of facilities filtered by kind, district (adcode or name) and status."""
     filters = facility_queries.FacilityFilter(
-        kinds=_check_codes("kind", kinds, vocab.KINDS),
+        kinds=check_codes("kind", kinds, vocab.KINDS),
         district_adcodes=_resolve_districts(conn, districts),
-        statuses=_check_codes("status", statuses, vocab.STATUSES),
+        statuses=check_codes("status", statuses, vocab.STATUSES),
     )
     rows = facility_queries.list_facilities(conn, filters, limit, offset)
     matched = facility_queries.count_facilities(conn, filters)

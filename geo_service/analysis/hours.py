@@ -1,0 +1,68 @@
+"""Opening hours in OpenStreetMap `opening_hours` syntax, evaluated in the facility's local time.
+
+Parsing is done once per facility (when the in-memory index is built); evaluation costs about a
+microsecond. Hours that are missing or cannot be parsed are "unknown", never "open": a rider must not be
+sent to a door that may be locked. Public holidays (`PH`) follow the Chinese calendar of the
+`opening_hours` library (country code CN by default).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+import opening_hours
+from opening_hours import OpeningHours, State
+
+
+class OpenState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    UNKNOWN = "unknown"
+
+
+# The package's type stubs omit its parser exception; it is not a SyntaxError subclass.
+_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    getattr(opening_hours, "ParserError", SyntaxError),
+    SyntaxError,
+    ValueError,
+)
+_STATE = {State.OPEN: OpenState.OPEN, State.CLOSED: OpenState.CLOSED, State.UNKNOWN: OpenState.UNKNOWN}
+
+
+def parse_hours(expression: str | None, country: str = "CN") -> OpeningHours | None:
+    """The parsed expression, or None when it is empty or not valid `opening_hours` syntax."""
+    if not expression or not expression.strip():
+        return None
+    try:
+        return OpeningHours(expression, country=country)
+    except _PARSE_ERRORS:
+        return None
+
+
+def is_valid_hours(expression: str) -> bool:
+    """True when the expression parses (used to validate input before it is stored)."""
+    return parse_hours(expression) is not None
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Naive wall-clock time in `zone`; a naive `moment` is taken to be in `zone` already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def state_at(hours: OpeningHours | None, wall_clock: datetime) -> OpenState:
+    """Open, closed or unknown at a naive local wall-clock time."""
+    if hours is None:
+        return OpenState.UNKNOWN
+    state, _comment = hours.state(wall_clock)
+    return _STATE.get(state, OpenState.UNKNOWN)
+
+
+def state_with_next_change(hours: OpeningHours | None, wall_clock: datetime) -> tuple[OpenState, datetime | None]:
+    """state_at plus the wall-clock time it next changes (None: never, e.g. 24/7 or unknown hours)."""
+    if hours is None:
+        return OpenState.UNKNOWN, None
+    return state_at(hours, wall_clock), hours.next_change(wall_clock)

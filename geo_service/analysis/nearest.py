@@ -1,0 +1,128 @@
+"""Exact geodesic k-nearest search over points held in memory.
+
+A KD-tree on 3-D unit vectors orders points by great-circle distance on a sphere. That order is not the
+WGS-84 geodesic order (the two differ by up to ~0.6%, enough to swap close neighbours), so candidates are
+taken from the tree in spherical order and measured with the true ellipsoidal distance (pyproj.Geod,
+Karney's algorithm); the scan stops once the spherical lower bound of the next candidate exceeds the
+k-th best geodesic distance. The answer is the exact geodesic k-nearest, typically after k + 1 or k + 2
+geodesic inversions (scalar calls cost ~0.6 µs; the array API has ~10 µs of fixed overhead).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+from typing import Final, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import Geod
+from scipy.spatial import cKDTree
+
+EARTH_RADIUS_M: Final = 6_371_008.8  # mean radius of the WGS-84 ellipsoid
+# Largest relative gap between WGS-84 geodesic and mean-sphere great-circle distances (meridian
+# curvature at the equator is 0.56% below the mean radius), with a margin.
+SPHERE_ERROR: Final = 0.0075
+GEOD: Final = Geod(ellps="WGS84")
+
+IntArray = NDArray[np.intp]
+Accept = Callable[[int], bool]
+
+
+class Neighbour(NamedTuple):
+    """A found point: its position in the arrays the index was built on, geodesic metres, bearing."""
+
+    position: int
+    distance_m: float
+    bearing_deg: float
+
+
+def unit_vectors(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(n, 3) unit vectors on the sphere for lon/lat in degrees."""
+    lam, phi = np.radians(lon), np.radians(lat)
+    cos_phi = np.cos(phi)
+    return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
+
+
+def chord_to_metres(chord: float) -> float:
+    """Great-circle distance on the mean sphere for a chord between unit vectors."""
+    return 2.0 * EARTH_RADIUS_M * math.asin(min(chord / 2.0, 1.0))
+
+
+def _unit_vector(lon: float, lat: float) -> tuple[float, float, float]:
+    """Scalar unit_vectors for the query point (NumPy's per-call overhead dominates at n=1)."""
+    lam, phi = math.radians(lon), math.radians(lat)
+    return (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
+
+
+class GeodesicKNN:
+    """k-nearest by WGS-84 geodesic distance among `members` (positions into lon/lat)."""
+
+    def __init__(self, lon: NDArray[np.float64], lat: NDArray[np.float64], members: IntArray) -> None:
+        self.members = np.asarray(members, dtype=np.intp)
+        self._lon: list[float] = lon.tolist()
+        self._lat: list[float] = lat.tolist()
+        self._member_list: list[int] = self.members.tolist()
+        self.tree = cKDTree(unit_vectors(lon[self.members], lat[self.members])) if len(self.members) else None
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        k: int,
+        *,
+        accept: Accept | None = None,
+        max_distance_m: float | None = None,
+        first_guess: int | None = None,
+    ) -> list[Neighbour]:
+        """The k nearest accepted members within max_distance_m, nearest first (ties by position).
+
+        `accept` filters positions (amenities, open now, …); `first_guess` is how many tree candidates
+        to start with when the caller expects the filter to reject many.
+        """
+        if self.tree is None or k <= 0:
+            return []
+        query = _unit_vector(lon, lat)
+        wanted = min(len(self), first_guess or k + 4)
+        limit = math.inf if max_distance_m is None else max_distance_m
+        while True:
+            chords, rows = self.tree.query(query, k=wanted)
+            chords, rows = np.atleast_1d(chords).tolist(), np.atleast_1d(rows).tolist()
+            best, settled = self._scan(lon, lat, k, chords, rows, accept, limit)
+            if settled or wanted >= len(self):
+                return best
+            wanted = min(len(self), wanted * 4)
+
+    def _scan(
+        self,
+        lon: float,
+        lat: float,
+        k: int,
+        chords: list[float],
+        rows: list[int],
+        accept: Accept | None,
+        limit: float,
+    ) -> tuple[list[Neighbour], bool]:
+        """Measure candidates in spherical order; settled once no later candidate can enter the top k."""
+        best: list[tuple[float, int, float]] = []
+        inv, lons, lats, members = GEOD.inv, self._lon, self._lat, self._member_list
+        for chord, row in zip(chords, rows, strict=True):
+            lower_bound = chord_to_metres(chord) * (1.0 - SPHERE_ERROR)
+            if lower_bound > limit or (len(best) == k and lower_bound > best[-1][0]):
+                return _neighbours(best), True
+            position = members[row]
+            if accept is not None and not accept(position):
+                continue
+            azimuth, _, distance = inv(lon, lat, lons[position], lats[position])
+            if distance <= limit and (len(best) < k or (distance, position) < best[-1][:2]):
+                bisect.insort(best, (distance, position, azimuth))
+                del best[k:]
+        return _neighbours(best), False
+
+
+def _neighbours(best: list[tuple[float, int, float]]) -> list[Neighbour]:
+    return [Neighbour(position, distance, azimuth % 360.0) for distance, position, azimuth in best]

@@ -1,0 +1,122 @@
+"""An in-memory snapshot of the open facilities, for nearest queries without a database round trip.
+
+A snapshot is immutable: workers build a new one in a background thread when the database's data
+revision changes (see migration 0002) and swap it in with one assignment, so a request always sees one
+consistent version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from opening_hours import OpeningHours
+
+from geo_service import vocab
+from geo_service.analysis.hours import OpenState, parse_hours, state_with_next_change
+from geo_service.analysis.nearest import GeodesicKNN
+from layers.facilities import facility_feature, feature_prefix
+from layers.navigation import encode_label, format_point
+
+AMENITY_BIT: dict[str, int] = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
+
+
+def amenity_mask(codes: Sequence[str]) -> int:
+    """Bit mask of amenity codes (the caller has validated them)."""
+    mask = 0
+    for code in codes:
+        mask |= AMENITY_BIT[code]
+    return mask
+
+
+@dataclass(frozen=True)
+class FacilitySnapshot:
+    """Arrays aligned by position: one entry per open facility."""
+
+    revision: int
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    kinds: NDArray[np.str_]
+    amenity_bits: tuple[int, ...]  # AMENITY_BIT mask per facility
+    amenity_counts: Mapping[str | None, Mapping[int, int]]  # kind → amenity bit → facilities with it
+    hours: tuple[OpeningHours | None, ...]
+    feature_json: tuple[bytes, ...]  # layers.facilities.feature_prefix of each facility
+    nav_labels: tuple[str, ...]  # layers.navigation.encode_label of each name
+    nav_points: tuple[tuple[str, str], ...]  # layers.navigation.format_point of each position
+    by_kind: Mapping[str | None, GeodesicKNN]
+    bounds: tuple[float, float, float, float] | None
+    # position → (state, known from, known until): a state holds until the hours' next change (hours
+    # later, or never for 24/7), so most lookups skip the evaluation. At most one entry per facility.
+    _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def __len__(self) -> int:
+        return len(self.feature_json)
+
+    def open_state(self, position: int, wall_clock: datetime) -> OpenState:
+        """state_at for one facility at a naive local time, memoised until the next change."""
+        known = self._states.get(position)
+        if known is not None and known[1] <= wall_clock and (known[2] is None or wall_clock < known[2]):
+            return known[0]
+        state, until = state_with_next_change(self.hours[position], wall_clock)
+        self._states[position] = (state, wall_clock, until)
+        return state
+
+    def amenity_share(self, kind: str | None, mask: int) -> float:
+        """Upper bound of the share of `kind` (None: all) having every amenity in `mask` (its rarest one's)."""
+        total = len(self.by_kind[kind])
+        if not mask or not total:
+            return 1.0 if total else 0.0
+        counts = self.amenity_counts[kind]
+        return min(counts.get(bit, 0) for bit in AMENITY_BIT.values() if bit & mask) / total
+
+
+def build_snapshot(
+    rows: Sequence[Mapping[Any, Any]],
+    revision: int,
+    district_bounds: tuple[float, float, float, float] | None,
+    holiday_country: str,
+) -> FacilitySnapshot:
+    """Index the rows of queries.facilities.open_facilities."""
+    lon = np.array([row["lon"] for row in rows], dtype=np.float64)
+    lat = np.array([row["lat"] for row in rows], dtype=np.float64)
+    kinds = np.array([row["kind"] for row in rows], dtype=np.str_)
+    bits = tuple(amenity_mask(row["amenities"] or []) for row in rows)
+    positions = np.arange(len(rows), dtype=np.intp)
+    by_kind: dict[str | None, GeodesicKNN] = {None: GeodesicKNN(lon, lat, positions)}
+    for kind in vocab.KINDS:
+        by_kind[kind] = GeodesicKNN(lon, lat, positions[kinds == kind])
+    return FacilitySnapshot(
+        revision=revision,
+        lon=lon,
+        lat=lat,
+        kinds=kinds,
+        amenity_bits=bits,
+        amenity_counts={kind: _amenity_counts(bits, index.members) for kind, index in by_kind.items()},
+        hours=tuple(parse_hours(row["opening_hours"], holiday_country) for row in rows),
+        feature_json=tuple(feature_prefix(facility_feature(row)) for row in rows),
+        nav_labels=tuple(encode_label(row["name"]) for row in rows),
+        nav_points=tuple(format_point(row["lon"], row["lat"]) for row in rows),
+        by_kind=by_kind,
+        bounds=_union_bounds(district_bounds, lon, lat),
+    )
+
+
+def _union_bounds(
+    district_bounds: tuple[float, float, float, float] | None, lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> tuple[float, float, float, float] | None:
+    boxes = [district_bounds] if district_bounds else []
+    if len(lon):
+        boxes.append((float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())))
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def _amenity_counts(bits: tuple[int, ...], members: NDArray[np.intp]) -> dict[int, int]:
+    return {bit: sum(1 for m in members.tolist() if bits[m] & bit) for bit in AMENITY_BIT.values()}

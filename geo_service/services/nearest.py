@@ -1,0 +1,174 @@
+"""Nearest open facility for riders and drivers: validated query → exact geodesic k-nearest.
+
+Queries are answered from an in-memory FacilitySnapshot (no database round trip on the hot path); each
+worker keeps its snapshot in step with the database by polling the data revision (`refresh`).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from geo_service import vocab
+from geo_service.analysis import crs
+from geo_service.analysis.hours import OpenState, local_time
+from geo_service.errors import DatabaseUnavailable, InvalidParameter
+from geo_service.queries import districts as district_queries
+from geo_service.queries import facilities as facility_queries
+from geo_service.services.facility_index import FacilitySnapshot, amenity_mask, build_snapshot
+from geo_service.services.validation import check_codes
+from geo_service.settings import Settings
+
+log = logging.getLogger(__name__)
+_KM_PER_DEGREE_LAT = 111.0
+
+
+@dataclass(slots=True)
+class NearestQuery:
+    lon: float
+    lat: float
+    coord_system: crs.CoordSystem = "wgs84"
+    kinds: Sequence[str] = ()
+    amenities: Sequence[str] = ()
+    open_now: bool = False
+    at: datetime | None = None
+    limit: int | None = None
+    max_distance_m: float | None = None
+
+
+class NearestHit(NamedTuple):
+    position: int
+    distance_m: float
+    bearing_deg: float
+    open_state: OpenState
+
+
+@dataclass(slots=True)
+class NearestResult:
+    snapshot: FacilitySnapshot
+    origin: tuple[float, float]  # WGS-84 lon/lat actually searched from
+    evaluated_at: datetime  # local wall-clock time used for open/closed
+    hits: list[NearestHit]
+
+
+class NearestService:
+    """Owns the current snapshot; `find` is pure CPU work, `refresh` talks to the database."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine, self.settings = engine, settings
+        self.zone = ZoneInfo(settings.timezone)
+        self.snapshot: FacilitySnapshot | None = None
+
+    def refresh(self) -> bool:
+        """Rebuild the snapshot if the data revision moved; True when a new snapshot was installed."""
+        with self.engine.connect() as conn:
+            revision = facility_queries.data_revision(conn)
+            if self.snapshot is not None and self.snapshot.revision == revision:
+                return False
+            rows = facility_queries.open_facilities(conn)
+            bounds = district_queries.district_bounds(conn)
+        gc.unfreeze()
+        self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country)
+        # The snapshot lives until the next edit: keep the collector from re-scanning it on every
+        # generation-2 pass (with 186,000 facilities that scan costs more than the queries).
+        gc.collect()
+        gc.freeze()
+        log.info("nearest index: %d open facilities at data revision %d", len(rows), revision)
+        return True
+
+    def find(self, query: NearestQuery) -> NearestResult:
+        """Validate, convert the position to WGS-84, and return the nearest accepted facilities."""
+        snapshot = self.snapshot
+        if snapshot is None:
+            raise DatabaseUnavailable("the facility index is not loaded yet")
+        limit = self._check(query)
+        lon, lat = query.lon, query.lat
+        if query.coord_system != "wgs84":
+            lon, lat = (float(v) for v in crs.to_wgs84(lon, lat, query.coord_system))
+        self._check_service_area(snapshot, lon, lat, query)
+        wall_clock = local_time(query.at or datetime.now(self.zone), self.zone)
+        mask = amenity_mask(query.amenities)
+        kinds: Sequence[str | None] = list(query.kinds) or [None]
+        hits = [hit for kind in kinds for hit in self._search(snapshot, kind, lon, lat, limit, mask, query, wall_clock)]
+        if len(kinds) > 1:
+            hits.sort(key=lambda hit: (hit.distance_m, hit.position))
+        return NearestResult(snapshot, (lon, lat), wall_clock, hits[:limit])
+
+    def _search(
+        self,
+        snapshot: FacilitySnapshot,
+        kind: str | None,
+        lon: float,
+        lat: float,
+        limit: int,
+        mask: int,
+        query: NearestQuery,
+        wall_clock: datetime,
+    ) -> list[NearestHit]:
+        bits = snapshot.amenity_bits
+
+        def accept(position: int) -> bool:
+            if bits[position] & mask != mask:
+                return False
+            return not query.open_now or snapshot.open_state(position, wall_clock) is OpenState.OPEN
+
+        share = snapshot.amenity_share(kind, mask)
+        guess = None if share >= 0.5 else int(min(1e9, (limit + 4) / max(share, 1e-9)))
+        neighbours = snapshot.by_kind[kind].nearest(
+            lon,
+            lat,
+            limit,
+            accept=accept if (mask or query.open_now) else None,
+            max_distance_m=query.max_distance_m,
+            first_guess=guess,
+        )
+        return [
+            NearestHit(n.position, n.distance_m, n.bearing_deg, snapshot.open_state(n.position, wall_clock))
+            for n in neighbours
+        ]
+
+    def _check(self, query: NearestQuery) -> int:
+        if not (math.isfinite(query.lon) and -180 <= query.lon <= 180):
+            raise InvalidParameter("lon", f"must be a finite longitude in [-180, 180], got {query.lon}")
+        if not (math.isfinite(query.lat) and -90 <= query.lat <= 90):
+            swapped = " — it looks like lat and lon are swapped" if -90 <= query.lon <= 90 else ""
+            raise InvalidParameter("lat", f"must be a finite latitude in [-90, 90], got {query.lat}{swapped}")
+        check_codes("kind", query.kinds, vocab.KINDS)
+        check_codes("amenity", query.amenities, vocab.AMENITIES)
+        cap = self.settings.nearest_max_limit
+        limit = self.settings.nearest_default_limit if query.limit is None else query.limit
+        if not 1 <= limit <= cap:
+            raise InvalidParameter("limit", f"must be between 1 and {cap}, got {limit}")
+        radius_cap = self.settings.nearest_max_distance_m
+        if query.max_distance_m is not None and not (0 < query.max_distance_m <= radius_cap):
+            raise InvalidParameter("max_distance_m", f"must be > 0 and at most {radius_cap:g} m")
+        return limit
+
+    def _check_service_area(self, snapshot: FacilitySnapshot, lon: float, lat: float, query: NearestQuery) -> None:
+        if snapshot.bounds is None or _inside(snapshot.bounds, lon, lat, self.settings.service_area_margin_km):
+            return
+        hint = ""
+        if _inside(snapshot.bounds, lat, lon, self.settings.service_area_margin_km):
+            hint = f" — it looks like lat and lon are swapped: try lon={query.lat}&lat={query.lon}"
+        west, south, east, north = snapshot.bounds
+        raise InvalidParameter(
+            "lon",
+            f"({query.lon}, {query.lat}) is outside the service area "
+            f"(lon {west:.2f}–{east:.2f}, lat {south:.2f}–{north:.2f}){hint}",
+        )
+
+
+def _inside(bounds: tuple[float, float, float, float], lon: float, lat: float, margin_km: float) -> bool:
+    """Coarse gate: inside the data's bounding box grown by about margin_km (not a distance measurement)."""
+    west, south, east, north = bounds
+    dlat = margin_km / _KM_PER_DEGREE_LAT
+    dlon = margin_km / (_KM_PER_DEGREE_LAT * max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01))
+    return west - dlon <= lon <= east + dlon and south - dlat <= lat <= north + dlat

@@ -1,0 +1,120 @@
+"""Shared parts of the benchmarks: fresh databases on either backend, and a load client."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from geo_service.db.engine import make_engine
+from geo_service.services import setup
+from geo_service.settings import PROJECT_ROOT, Settings
+
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+
+
+def postgis_server_url() -> str:
+    url = os.environ.get("GEO_TEST_POSTGIS_URL")
+    if url:
+        return url
+    script = PROJECT_ROOT / "scripts" / "postgis.sh"
+    return subprocess.run([str(script), "start"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@contextmanager
+def fresh_database(backend: str, workdir: Path, *, national: bool = False) -> Iterator[str]:
+    """A new database with schema, boundaries and sample data (+ the national set); dropped afterwards."""
+    admin = None
+    if backend == "spatialite":
+        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.sqlite'}"
+    else:
+        server = postgis_server_url()
+        name = f"geo_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(Settings(db_url=url))
+    try:
+        setup.upgrade_schema(engine)
+        setup.load_boundaries(engine, PROJECT_ROOT / "data")
+        setup.load_sample(engine, PROJECT_ROOT / "data")
+        if national:
+            import build_national_sample
+
+            build_national_sample.load(engine, build_national_sample.generate(186_000, 7), replace=False)
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def load_client(base: str, paths: list[str], duration: float, connections: int, workdir: Path) -> dict[str, float]:
+    """rps, p50_ms, p99_ms of GET requests cycling through `paths` for `duration` seconds."""
+    if shutil.which("wrk"):
+        return _wrk(base, paths, duration, connections, workdir)
+    return _python_client(base, paths, duration, connections)
+
+
+def _wrk(base: str, paths: list[str], duration: float, connections: int, workdir: Path) -> dict[str, float]:
+    script = workdir / "paths.lua"
+    quoted = ",\n".join(f'"{p}"' for p in paths)
+    script.write_text(
+        f"local paths = {{\n{quoted}\n}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n",
+        encoding="utf-8",
+    )
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s", str(script), base]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50_ms": _wrk_latency(out, "50%"), "p99_ms": _wrk_latency(out, "99%")}
+
+
+def _wrk_latency(out: str, label: str) -> float:
+    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def _python_client(base: str, paths: list[str], duration: float, connections: int) -> dict[str, float]:
+    parts = urlsplit(base)
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def worker(offset: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        mine, i = [], offset
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            conn.request("GET", paths[i % len(paths)])
+            conn.getresponse().read()
+            mine.append(time.perf_counter() - started)
+            i += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker, args=(n * 97,)) for n in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"rps": len(latencies) / duration, "p50_ms": cuts[49] * 1e3, "p99_ms": cuts[98] * 1e3}

@@ -1,0 +1,72 @@
+"""Opening-hours evaluation and its per-facility memo (pure, no database)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from geo_service.analysis.hours import OpenState, local_time, parse_hours, state_at
+from geo_service.services.facility_index import build_snapshot
+
+EXPRESSIONS = [
+    "24/7",
+    "Mo-Fr 08:30-12:00,14:30-18:00",
+    "Mo-Su 20:00-08:00",
+    "Mo-Su 08:00-20:00; PH off",
+    "Mo-Fr 09:00-17:00; Sa 09:00-12:00",
+    "not hours at all",
+    None,
+]
+
+
+def _row(i: int, hours: str | None) -> dict:
+    return {
+        "id": i,
+        "code": f"C{i}",
+        "kind": "station",
+        "name": f"n{i}",
+        "address": None,
+        "district_adcode": "371602",
+        "district": "滨城区",
+        "township": None,
+        "amenities": [],
+        "opening_hours": hours,
+        "access_method": None,
+        "host_org": None,
+        "host_type": None,
+        "phone": None,
+        "status": "open",
+        "last_verified_at": None,
+        "area_m2": None,
+        "truck_parking_spaces": 0,
+        "details": {},
+        "is_sample": False,
+        "lon": 117.9 + i * 0.01,
+        "lat": 37.4,
+    }
+
+
+def test_unparseable_or_missing_hours_are_unknown() -> None:
+    assert parse_hours("not hours at all") is None and parse_hours("") is None and parse_hours(None) is None
+    assert state_at(None, datetime(2026, 11, 24, 10)) is OpenState.UNKNOWN
+
+
+def test_aware_times_are_converted_to_local_wall_clock() -> None:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    utc = datetime(2026, 11, 24, 2, 0, tzinfo=ZoneInfo("UTC"))
+    assert local_time(utc, shanghai) == datetime(2026, 11, 24, 10, 0)
+    assert local_time(datetime(2026, 11, 24, 10, 0), shanghai) == datetime(2026, 11, 24, 10, 0)
+
+
+def test_memoised_state_equals_direct_evaluation_for_random_time_sequences() -> None:
+    """The snapshot reuses a state until the hours' next change; jumping back and forth must not fool it."""
+    snapshot = build_snapshot([_row(i, h) for i, h in enumerate(EXPRESSIONS)], 1, None, "CN")
+    rng = np.random.default_rng(11)
+    start = datetime(2026, 9, 25)
+    for _ in range(3000):
+        moment = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 80)))
+        position = int(rng.integers(0, len(EXPRESSIONS)))
+        expected = state_at(parse_hours(EXPRESSIONS[position]), moment)
+        assert snapshot.open_state(position, moment) is expected, (EXPRESSIONS[position], moment)
