@@ -20,8 +20,8 @@ init:  ## migrate + load Binzhou boundaries and the synthetic sample (idempotent
 serve:  ## serve the API (docs at /docs)
 	$(BIN)/geo-service serve --host $(HOST) --port $(PORT)
 
-test:  ## the whole test suite on SpatiaLite and PostGIS (installs and starts PostGIS on loopback)
-	scripts/setup.sh --postgis
+test:  ## the whole test suite on SpatiaLite and PostGIS (installs PostGIS and chromium, starts PostGIS on loopback)
+	scripts/setup.sh --postgis --browser
 	url=$$(scripts/postgis.sh start) && GEO_TEST_POSTGIS_URL=$$url $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast:  ## tests without PostGIS (SpatiaLite cases only)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Scope, Send
 
 from geo_service import __version__
-from geo_service.api import facilities, health, nearest
+from geo_service.api import coverage, facilities, health, maps, nearest
 from geo_service.api.errors import install_error_handlers
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
@@ -74,4 +74,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(nearest.router)
     app.include_router(facilities.router)
+    app.include_router(coverage.router)
+    maps.install(app, settings)
     return app

@@ -19,6 +19,7 @@ from geo_service.records import DistrictRecord, FacilityRecord, describe_error
 
 BOUNDARIES = Path("boundaries") / "binzhou.geojson"
 POPULATION = Path("population") / "binzhou_population.csv"
+SEATS = Path("boundaries") / "seats.csv"
 SAMPLE_FACILITIES = Path("sample") / "facilities.geojson"
 
 
@@ -50,17 +51,29 @@ def _population(path: Path) -> dict[str, dict[str, Any]]:
     return figures
 
 
+def _seats(path: Path) -> dict[str, dict[str, Any]]:
+    """adcode → {seat_lon, seat_lat}; missing file → no seats."""
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            row["adcode"]: {"seat_lon": float(row["lon"]), "seat_lat": float(row["lat"])}
+            for row in csv.DictReader(handle)
+        }
+
+
 def read_districts(data_dir: Path) -> list[DistrictRecord]:
-    """City and county-level boundaries joined with their population figures."""
+    """City and county-level boundaries joined with their population figures and seats."""
     path = data_dir / BOUNDARIES
     population = _population(data_dir / POPULATION)
+    seats = _seats(data_dir / SEATS)
     records, problems = [], []
     for number, feature in enumerate(_read_json(path)["features"], start=1):
         props = feature.get("properties") or {}
         try:
             geom = shape(feature["geometry"])
             fields = {key: props.get(key) for key in ("adcode", "name", "level", "parent_adcode")}
-            fields |= population.get(str(props.get("adcode")), {})
+            fields |= population.get(str(props.get("adcode")), {}) | seats.get(str(props.get("adcode")), {})
             records.append(DistrictRecord.model_validate(fields | {"wkt": geom.wkt}))
         except (ValidationError, KeyError, ValueError, AttributeError) as exc:
             problems.append(f"feature {number}: {describe_error(exc)}")

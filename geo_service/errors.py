@@ -10,10 +10,11 @@ class GeoServiceError(Exception):
 class InvalidParameter(GeoServiceError):
     """A request parameter has an unacceptable value; `parameter` names it for the 422 body."""
 
-    def __init__(self, parameter: str, message: str) -> None:
+    def __init__(self, parameter: str, message: str, location: str = "query") -> None:
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
         self.message = message
+        self.location = location  # where the parameter was sent: query or body
 
 
 class NotFound(GeoServiceError):

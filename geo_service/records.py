@@ -107,6 +107,8 @@ class DistrictRecord(BaseModel):
     population: int | None = Field(default=None, ge=0)
     population_year: int | None = None
     population_source: str | None = None
+    seat_lon: float | None = Field(default=None, ge=-180, le=180)
+    seat_lat: float | None = Field(default=None, ge=-90, le=90)
     wkt: str
 
 

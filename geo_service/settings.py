@@ -7,6 +7,7 @@ package reads the environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,38 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_.-]{1,64}$",
         description="`src`/`referer` sent to the map vendors (letters, digits, _ . -).",
     )
+    coverage_max_radius_m: float = Field(default=20_000, gt=0, description="Cap on coverage/plan radius_m.")
+    coverage_max_cells: int = Field(default=300_000, ge=1, description="Cap on cells of /coverage/grid.")
+    plan_max_count: int = Field(default=500, ge=1, description="Cap on `count` of /plan/sites.")
+    plan_time_limit_s: float = Field(default=60, gt=0, description="Time limit of the exact MCLP solver.")
+    map_basemap: Literal["osm", "tianditu", "amap", "none"] = Field(
+        default="osm", description="Map tiles: osm, tianditu (needs map_tianditu_key), amap (GCJ-02) or none (offline)."
+    )
+    map_osm_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        pattern=r"^https?://[^\s\"'<>]+$",
+        description="XYZ template of the osm basemap (point it at your own tile server in production).",
+    )
+    map_tianditu_key: str = Field(
+        default="", pattern=r"^[A-Za-z0-9]*$", description="Tianditu browser key (tk); required by the basemap."
+    )
+    map_tianditu_review_number: str = Field(
+        default="GS(2024)0568号",
+        max_length=40,
+        description="审图号 shown in the Tianditu attribution; copy the current one from tianditu.gov.cn.",
+    )
+    map_frame_ancestors: str = Field(
+        default="'self'",
+        pattern=r"^[A-Za-z0-9 '*:/.\-]+$",
+        description="CSP frame-ancestors of /embed pages: who may put our maps in an iframe.",
+    )
+    map_embed_max_features: int = Field(
+        default=3000, ge=1, description="Up to this many facilities are embedded in a page; above, loaded by viewport."
+    )
+    map_viewport_max_features: int = Field(
+        default=2000, ge=1, description="A viewport with more facilities than this is answered as grid clusters."
+    )
+    map_service_radius_m: float = Field(default=1000, gt=0, description="Default service radius on the planner map.")
 
     @property
     def is_sqlite(self) -> bool:

@@ -82,7 +82,7 @@ def _ensure_district(engine: Engine, records: list[FacilityRecord]) -> None:
     lons, lats = [r.lon for r in records], [r.lat for r in records]
     w, s, e, n = min(lons) - 0.1, min(lats) - 0.1, max(lons) + 0.1, max(lats) + 0.1
     wkt = f"MULTIPOLYGON((({w} {s},{e} {s},{e} {n},{w} {n},{w} {s})))"
-    record = DistrictRecord(adcode=DISTRICT, name="全国示例范围（示例）", level="province", wkt=wkt)
+    record = DistrictRecord(adcode=DISTRICT, name="全国示例范围（示例）", level="district", wkt=wkt)
     with engine.begin() as conn:
         upsert_districts(conn, [record])
 

@@ -3,6 +3,7 @@
 #
 #   scripts/setup.sh              # SpatiaLite library + .venv with the package and its dev tools
 #   scripts/setup.sh --postgis    # also PostgreSQL + PostGIS (for the test suite / production backend)
+#   scripts/setup.sh --browser    # also Debian's chromium (+ a CJK font) for the map tests in a real browser
 #
 # System packages are installed with apt-get when running as root; otherwise the exact command to run
 # is printed and the script stops. Python packages go into ./.venv (override with GEO_VENV).
@@ -10,10 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_postgis=0
+want_browser=0
 for arg in "$@"; do
   case "$arg" in
     --postgis) want_postgis=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --browser) want_browser=1 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -25,6 +28,12 @@ missing=()
 have_spatialite() {
   ldconfig -p 2>/dev/null | grep -q mod_spatialite || ls /usr/lib/*/mod_spatialite.so >/dev/null 2>&1
 }
+have_chromium() {
+  command -v chromium >/dev/null 2>&1
+}
+have_cjk_font() {
+  fc-list :lang=zh 2>/dev/null | grep -q .
+}
 have_postgis() {
   ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 }
@@ -33,6 +42,10 @@ have_spatialite || missing+=(libsqlite3-mod-spatialite)
 "$PYTHON" -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 if [ "$want_postgis" = 1 ] && ! have_postgis; then
   missing+=(postgresql postgresql-15-postgis-3)
+fi
+if [ "$want_browser" = 1 ]; then
+  have_chromium || missing+=(chromium)
+  have_cjk_font || missing+=(fonts-wqy-microhei)  # screenshots of the Chinese pages stay readable
 fi
 
 if [ "${#missing[@]}" -gt 0 ]; then

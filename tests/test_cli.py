@@ -48,7 +48,37 @@ def test_missing_data_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.
     assert "cannot read GeoJSON" in result.output
 
 
-@pytest.mark.parametrize("command", [[], ["init"], ["serve"], ["load-sample"], ["db", "upgrade"], ["db", "downgrade"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["init"], ["serve"], ["load-sample"], ["db", "upgrade"], ["db", "downgrade"], ["coverage"], ["plan"]],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_coverage_and_plan_write_their_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import geopandas as gpd
+    import pandas as pd
+
+    monkeypatch.setenv("GEO_DB_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["coverage", "--preset", "walk-15", "--district", "阳信县", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_excel(out / "summary.xlsx")
+    assert list(summary["name"]) == ["阳信县", "合计 total"]
+    assert len(gpd.read_file(out / "gaps.gpkg")) == 1
+    result = runner.invoke(
+        app, ["plan", "--count", "3", "--preset", "walk-15", "--district", "阳信县", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    sites = gpd.read_file(out / "sites.geojson")
+    assert list(sites["rank"]) == [1, 2, 3] and (out / "plan.html").stat().st_size > 1000
+
+
+def test_plan_rejects_a_bad_radius_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEO_DB_URL", f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    runner.invoke(app, ["init"])
+    result = runner.invoke(app, ["plan", "--count", "3", "--radius-m", "-5", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "radius_m" in result.output

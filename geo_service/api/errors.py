@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
-    body = {"detail": [{"loc": ["query", exc.parameter], "msg": exc.message, "type": "value_error"}]}
+    body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": exc.message, "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
 
 

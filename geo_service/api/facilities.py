@@ -20,15 +20,26 @@ def list_facilities(
     request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
-    kind: Annotated[list[str], Query(description="station | rest_base | mediation_centre; repeatable")] = [],  # noqa: B006
-    district: Annotated[list[str], Query(description="adcode (371602) or name (滨城区); repeatable")] = [],  # noqa: B006
-    status: Annotated[list[str], Query(description="open | temporarily_closed | closed | planned")] = [],  # noqa: B006
+    kind: Annotated[list[str], Query(description="station | rest_base | mediation_centre; repeatable")] = [],
+    district: Annotated[list[str], Query(description="adcode (371602) or name (滨城区); repeatable")] = [],
+    status: Annotated[list[str], Query(description="open | temporarily_closed | closed | planned")] = [],
+    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84), edges included")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="text in the name or the code (case-insensitive)")
+    ] = None,
     limit: Annotated[int | None, Query(description="page size (default 100, max 500)")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
     page_size = check_page(limit, settings)
     page = facility_service.list_facilities(
-        conn, kinds=kind, districts=district, statuses=status, limit=page_size, offset=offset
+        conn,
+        kinds=kind,
+        districts=district,
+        statuses=status,
+        limit=page_size,
+        offset=offset,
+        bbox=facility_service.parse_bbox(bbox),
+        text=q,
     )
     body = feature_collection(
         (facility_feature(row) for row in page.rows),

@@ -14,6 +14,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+# Native load order matters: shapely's and pyogrio's bundled GEOS/GDAL/SQLite must be in the process
+# before mod_spatialite pulls in the system libgeos/libsqlite3, or later shapely or GeoPackage calls
+# crash the process (GEOSException "WKB output dimension", then "free(): invalid pointer").
+# tests/test_native_load_order.py guards this.
+import pyogrio  # noqa: F401
+import shapely  # noqa: F401
 import sqlean
 from sqlalchemy import Engine, create_engine, event
 

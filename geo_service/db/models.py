@@ -65,6 +65,8 @@ class District(Base):
     population: Mapped[int | None] = mapped_column(Integer)
     population_year: Mapped[int | None] = mapped_column(Integer)
     population_source: Mapped[str | None] = mapped_column(Text)
+    seat_lon: Mapped[float | None] = mapped_column(Float)
+    seat_lat: Mapped[float | None] = mapped_column(Float)
     geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True, nullable=False))
 
     __table_args__ = (CheckConstraint("level IN ('province', 'city', 'district')", name="level"),)

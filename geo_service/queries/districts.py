@@ -66,3 +66,23 @@ def district_bounds(conn: Connection) -> tuple[float, float, float, float] | Non
     if not boxes:
         return None
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def district_shapes(conn: Connection, adcodes: tuple[str, ...] = (), level: str = "district") -> Sequence[RowMapping]:
+    """Districts of `level` (all, or the given adcodes) with population, seat and WKB geometry."""
+    query = (
+        select(
+            District.adcode,
+            District.name,
+            District.population,
+            District.population_year,
+            District.seat_lon,
+            District.seat_lat,
+            func.ST_AsBinary(District.geom).label("wkb"),
+        )
+        .where(District.level == level)
+        .order_by(District.adcode)
+    )
+    if adcodes:
+        query = query.where(District.adcode.in_(adcodes))
+    return conn.execute(query).mappings().all()

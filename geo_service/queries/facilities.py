@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from geoalchemy2 import WKTElement
-from sqlalchemy import Connection, RowMapping, Select, func, insert, select
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, column, func, insert, or_, select, table
 
 from geo_service.db.models import DataRevision, District, Facility
 from geo_service.records import FacilityRecord
@@ -45,28 +45,77 @@ class FacilityFilter:
     kinds: tuple[str, ...] = ()
     district_adcodes: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north (WGS-84, west <= east)
+    text: str | None = None  # substring of the name or the code, case-insensitive
 
 
-def _filtered(query: Select, filters: FacilityFilter) -> Select:
+# SpatiaLite's R*Tree of facility.geom (created by GeoAlchemy2's spatial_index); PostGIS uses its GiST index.
+_SPATIALITE_RTREE = table(
+    "idx_facility_geom", column("pkid"), column("xmin"), column("xmax"), column("ymin"), column("ymax")
+)
+
+
+def _in_bbox(bbox: tuple[float, float, float, float], dialect: str) -> ColumnElement[bool]:
+    """Points inside the box, edges included: an index-backed prefilter plus the exact comparison."""
+    west, south, east, north = bbox
+    if dialect == "postgresql":
+        prefilter = Facility.geom.op("&&")(func.ST_MakeEnvelope(west, south, east, north, 4326))
+    else:
+        rtree = _SPATIALITE_RTREE.c
+        hits = select(rtree.pkid).where(
+            rtree.xmin <= east, rtree.xmax >= west, rtree.ymin <= north, rtree.ymax >= south
+        )
+        prefilter = Facility.id.in_(hits)
+    x, y = func.ST_X(Facility.geom), func.ST_Y(Facility.geom)
+    return and_(prefilter, x.between(west, east), y.between(south, north))
+
+
+def _filtered(query: Select, filters: FacilityFilter, dialect: str) -> Select:
     if filters.kinds:
         query = query.where(Facility.kind.in_(filters.kinds))
     if filters.district_adcodes:
         query = query.where(Facility.district_adcode.in_(filters.district_adcodes))
     if filters.statuses:
         query = query.where(Facility.status.in_(filters.statuses))
+    if filters.bbox is not None:
+        query = query.where(_in_bbox(filters.bbox, dialect))
+    if filters.text:
+        needle = filters.text
+        query = query.where(
+            or_(Facility.name.icontains(needle, autoescape=True), Facility.code.icontains(needle, autoescape=True))
+        )
     return query
 
 
 def list_facilities(conn: Connection, filters: FacilityFilter, limit: int, offset: int) -> Sequence[RowMapping]:
     """One page of facilities in a stable order (by id)."""
     query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
-    query = _filtered(query, filters).order_by(Facility.id).limit(limit).offset(offset)
+    query = _filtered(query, filters, conn.dialect.name).order_by(Facility.id).limit(limit).offset(offset)
     return conn.execute(query).mappings().all()
 
 
 def count_facilities(conn: Connection, filters: FacilityFilter) -> int:
     """How many facilities match, for numberMatched and paging links."""
-    return int(conn.scalar(_filtered(select(func.count()).select_from(Facility), filters)) or 0)
+    query = _filtered(select(func.count()).select_from(Facility), filters, conn.dialect.name)
+    return int(conn.scalar(query) or 0)
+
+
+def grid_counts(conn: Connection, filters: FacilityFilter, cell_deg: float) -> Sequence[RowMapping]:
+    """Matching facilities aggregated on a lon/lat grid of `cell_deg` degrees: count and mean position per
+    non-empty cell (what a zoomed-out map draws instead of thousands of markers)."""
+    x, y = func.ST_X(Facility.geom), func.ST_Y(Facility.geom)
+    gx, gy = func.floor(x / cell_deg), func.floor(y / cell_deg)
+    query = select(func.count().label("count"), func.avg(x).label("lon"), func.avg(y).label("lat")).select_from(
+        Facility
+    )
+    query = _filtered(query, filters, conn.dialect.name).group_by(gx, gy).order_by(gx, gy)
+    return conn.execute(query).mappings().all()
+
+
+def count_by_district(conn: Connection, filters: FacilityFilter) -> dict[str, int]:
+    """district adcode → matching facilities (districts without any are absent)."""
+    query = select(Facility.district_adcode, func.count()).group_by(Facility.district_adcode)
+    return {adcode: int(n) for adcode, n in conn.execute(_filtered(query, filters, conn.dialect.name)).all()}
 
 
 def existing_codes(conn: Connection, codes: Sequence[str]) -> set[str]:
@@ -97,3 +146,18 @@ def open_facilities(conn: Connection) -> Sequence[RowMapping]:
 def data_revision(conn: Connection) -> int:
     """The counter that triggers bump on every facility/district write (migration 0002)."""
     return int(conn.scalar(select(DataRevision.revision).where(DataRevision.id == 1)) or 0)
+
+
+def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str = "open") -> Sequence[RowMapping]:
+    """id, code, kind, lon, lat of the facilities of `kinds` (all when empty) with `status`."""
+    query = select(
+        Facility.id,
+        Facility.code,
+        Facility.kind,
+        Facility.district_adcode,
+        func.ST_X(Facility.geom).label("lon"),
+        func.ST_Y(Facility.geom).label("lat"),
+    ).where(Facility.status == status)
+    if kinds:
+        query = query.where(Facility.kind.in_(kinds))
+    return conn.execute(query.order_by(Facility.id)).mappings().all()

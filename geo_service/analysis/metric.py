@@ -1,0 +1,81 @@
+"""Metric projections for measuring in metres.
+
+A transverse Mercator centred on the data with scale 1 keeps distances and areas within 0.01% across
+±1° of longitude (UTM's 0.9996 scale and off-centre meridian cost up to ~0.1%, enough to matter when
+coverage is reported to 0.1%). Data wider than a UTM zone is split into 6° zones, each with its own
+centred projection, so nothing is measured far from its central meridian.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import shapely
+from pyproj import CRS, Transformer
+from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
+
+ZONE_WIDTH_DEG = 6.0
+
+
+@dataclass(frozen=True, eq=False)
+class MetricFrame:
+    """A local metric CRS and its transforms to and from WGS-84 lon/lat (compared by identity:
+    local_frame hands out one instance per centre)."""
+
+    crs: CRS
+    to_metric: Transformer
+    to_wgs84: Transformer
+
+    def project(self, geom: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(geom, lambda xy: _apply(self.to_metric, xy))
+
+    def unproject(self, geom: BaseGeometry) -> BaseGeometry:
+        return shapely.transform(geom, lambda xy: _apply(self.to_wgs84, xy))
+
+
+def _apply(transformer: Transformer, xy):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    x, y = transformer.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+@functools.lru_cache(maxsize=256)
+def local_frame(lon_0: float, lat_0: float) -> MetricFrame:
+    """Transverse Mercator (WGS-84 ellipsoid, k=1) centred on (lon_0, lat_0); units metres.
+
+    Cached: building the transformers costs milliseconds, and the same areas are measured again."""
+    crs = CRS.from_proj4(f"+proj=tmerc +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m")
+    return MetricFrame(
+        crs,
+        Transformer.from_crs("EPSG:4326", crs, always_xy=True),
+        Transformer.from_crs(crs, "EPSG:4326", always_xy=True),
+    )
+
+
+def frame_for(area: BaseGeometry) -> MetricFrame:
+    """The frame centred on a lon/lat geometry's bounding box."""
+    west, south, east, north = area.bounds
+    if east - west > ZONE_WIDTH_DEG:
+        raise ValueError(f"area spans {east - west:.1f}° of longitude; split it with zones() first")
+    return local_frame(round((west + east) / 2, 4), round((south + north) / 2, 4))
+
+
+def zones(parts: list[BaseGeometry]) -> list[tuple[BaseGeometry | None, MetricFrame]]:
+    """The union of `parts` as ≤6°-wide pieces (fixed 6° bands, as UTM), each with a centred frame.
+
+    An area narrower than a band stays whole (piece None: use the parts as they are), even if it
+    straddles a band edge; only wider areas are unioned and cut."""
+    west, south, east, north = shapely.total_bounds(parts)
+    if east - west <= ZONE_WIDTH_DEG:
+        return [(None, frame_for(shapely.box(west, south, east, north)))]
+    area = shapely.union_all(parts)
+    pieces: list[tuple[BaseGeometry | None, MetricFrame]] = []
+    for band in range(math.floor(west / ZONE_WIDTH_DEG), math.floor(east / ZONE_WIDTH_DEG) + 1):
+        piece = area.intersection(box(band * ZONE_WIDTH_DEG, south, (band + 1) * ZONE_WIDTH_DEG, north))
+        if not piece.is_empty:
+            pieces.append((piece, frame_for(piece)))
+    return pieces

@@ -1,0 +1,166 @@
+"""Map pages (HTML), their embeddable variants, the viewport feed of the public map, and the assets.
+
+Routes only parse parameters, pick the page context and set the headers: who may frame the page
+(Content-Security-Policy frame-ancestors: GEO_MAP_FRAME_ANCESTORS for /embed, nobody elsewhere).
+Pages are composed by geo_service.maps.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Connection
+from starlette.middleware.gzip import GZipMiddleware
+
+from geo_service.analysis.crs import CoordSystem
+from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.responses import GeoJSONResponse
+from geo_service.errors import InvalidParameter
+from geo_service.maps import assets, pages
+from geo_service.maps.basemaps import basemap
+from geo_service.maps.data import MapQuery, viewport
+from geo_service.maps.i18n import Lang, strings
+from geo_service.maps.page import Chrome, PageContext
+from geo_service.services.facilities import parse_bbox
+from geo_service.settings import Settings
+
+router = APIRouter(tags=["maps"])
+MapName = Literal["public", "nearby", "coverage"]
+_GZIP_MIN_BYTES = 1024
+_COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
+
+
+@dataclass
+class PageParams:
+    """Query parameters of every map page (each page uses the ones it knows)."""
+
+    lang: Annotated[Lang, Query(description="zh (default) or en")] = "zh"
+    kind: Annotated[list[str] | None, Query(description="facility kinds; repeatable")] = None
+    district: Annotated[list[str] | None, Query(description="adcode or name; repeatable")] = None
+    layers: Annotated[str | None, Query(description="comma-separated layer ids (see layers.registry)")] = None
+    radius_m: Annotated[float | None, Query(gt=0, le=20_000, description="coverage: service radius")] = None
+    lon: Annotated[float | None, Query(description="nearby: longitude of the rider, in `crs`")] = None
+    lat: Annotated[float | None, Query(description="nearby: latitude of the rider, in `crs`")] = None
+    crs: Annotated[CoordSystem, Query(description="nearby: wgs84, gcj02 or bd09")] = "wgs84"
+    amenity: Annotated[list[str] | None, Query(description="nearby: required amenities; repeatable")] = None
+    open_now: Annotated[bool, Query(description="nearby: only facilities open now")] = False
+
+    @property
+    def query(self) -> MapQuery:
+        return MapQuery(kinds=tuple(self.kind or ()), districts=tuple(self.district or ()))
+
+    @property
+    def layer_ids(self) -> list[str] | None:
+        return [part for part in self.layers.split(",") if part] if self.layers else None
+
+
+ParamsDep = Annotated[PageParams, Depends()]
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the routes and the /static assets; a bad basemap configuration fails here, at start-up."""
+    basemap(settings)
+    for asset in assets.ASSET_DIRS:
+        files = GZipMiddleware(StaticFiles(directory=asset.directory), minimum_size=_GZIP_MIN_BYTES)
+        app.mount(f"/static/{asset.url_path}", files, name=f"static-{asset.url_path}")
+    app.include_router(router)
+
+
+@router.get("/maps/{name}", response_class=HTMLResponse, summary="A map page: public, nearby or coverage")
+def map_page(
+    name: MapName, request: Request, params: ParamsDep, conn: ConnectionDep, settings: SettingsDep
+) -> Response:
+    return _page(name, "full", request, params, conn, settings)
+
+
+@router.get("/embed/{name}", response_class=HTMLResponse, summary="A map page with minimal chrome, for iframes")
+def embed_page(
+    name: MapName, request: Request, params: ParamsDep, conn: ConnectionDep, settings: SettingsDep
+) -> Response:
+    return _page(name, "embed", request, params, conn, settings)
+
+
+@router.get("/maps/data/facilities", response_class=GeoJSONResponse, summary="Facilities in a viewport, for maps")
+def viewport_data(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    bbox: Annotated[str, Query(description="minlon,minlat,maxlon,maxlat in the basemap's coordinates")],
+    cell: Annotated[float, Query(gt=0, le=90, description="grid cell (degrees) when clustered")] = 0.5,
+    kind: Annotated[list[str] | None, Query()] = None,
+    district: Annotated[list[str] | None, Query()] = None,
+) -> Response:
+    box = parse_bbox(bbox)
+    if box is None:
+        raise InvalidParameter("bbox", "required: minlon,minlat,maxlon,maxlat")
+    query = MapQuery(kinds=tuple(kind or ()), districts=tuple(district or ()))
+    return _compressed(request, GeoJSONResponse(viewport(conn, query, box, cell, settings, basemap(settings).crs)))
+
+
+def _page(
+    name: MapName, chrome: Chrome, request: Request, params: PageParams, conn: Connection, settings: Settings
+) -> Response:
+    ctx = _context(request, settings, name, params.lang, chrome)
+    if name == "public":
+        html = pages.public_page(conn, settings, ctx, params.query, params.layer_ids)
+    elif name == "coverage":
+        html = pages.coverage_page(conn, settings, ctx, params.query, params.layer_ids, params.radius_m)
+    else:
+        origin = (
+            None
+            if params.lon is None or params.lat is None
+            else {"lon": params.lon, "lat": params.lat, "crs": params.crs}
+        )
+        filters = {"amenities": tuple(params.amenity or ()), "open_now": params.open_now}
+        html = pages.nearby_page(conn, ctx, params.query, origin=origin, filters=filters)
+    ancestors = settings.map_frame_ancestors if chrome == "embed" else "'none'"
+    headers = {
+        "Content-Security-Policy": f"frame-ancestors {ancestors}",
+        "Cache-Control": "no-cache",
+        **_COMMON_HEADERS,
+    }
+    if chrome != "embed":
+        headers["X-Frame-Options"] = "DENY"
+    return _compressed(request, HTMLResponse(html, headers=headers))
+
+
+def _compressed(request: Request, response: Response) -> Response:
+    """The response gzipped when the client accepts it: map pages and viewport answers shrink ~5×, which
+    a phone on a mobile network feels (pages are not behind a global middleware: the API has its own)."""
+    if len(response.body) < _GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
+        return response
+    response.body = gzip.compress(response.body, compresslevel=5)
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Content-Length"] = str(len(response.body))
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+def _context(request: Request, settings: Settings, name: MapName, lang: Lang, chrome: Chrome) -> PageContext:
+    """Asset and API URLs (under the app's root path) and the header links of a page."""
+    root = request.scope.get("root_path", "")
+    words = strings(lang)
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    if chrome == "embed":
+        links = [(words["full_map"], f"{root}/maps/{name}?{urlencode([*query, ('lang', lang)])}")]
+    else:
+        other = "en" if lang == "zh" else "zh"
+        label, target = ("nearby_link", "nearby") if name != "nearby" else ("full_map", "public")
+        links = [
+            (words[label], f"{root}/maps/{target}?lang={lang}"),
+            (words["language"], f"{root}/maps/{name}?{urlencode([*query, ('lang', other)])}"),
+        ]
+    filters = urlencode([(k, v) for k, v in query if k in ("kind", "district")])
+    api = {
+        "viewport": f"{root}/maps/data/facilities?{filters}",
+        "search": f"{root}/api/v1/facilities",
+        "nearest": f"{root}/api/v1/facilities/nearest",
+        "nearby_page": f"{root}/maps/nearby?lang={lang}",
+    }
+    return PageContext(lang, chrome, basemap(settings), settings.nav_app_name, f"{root}/static", links, api=api)

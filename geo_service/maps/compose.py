@@ -1,0 +1,126 @@
+"""Layers for a page, by registry id: each builder loads what its layer draws and returns the folium
+element. Pages list the ids they offer; `?layers=` picks among them (layers.registry names them all)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import shapely
+from branca.element import MacroElement
+from shapely.geometry import shape
+from sqlalchemy import Connection, RowMapping
+
+from geo_service import vocab
+from geo_service.errors import GeoServiceError, InvalidParameter
+from geo_service.maps import data
+from geo_service.maps.i18n import strings
+from geo_service.maps.page import PageContext
+from geo_service.services import facilities as facility_service
+from geo_service.settings import Settings
+from layers import districts, facility_markers, service_areas, station_density
+from layers.registry import REGISTRY
+
+
+class TooManyToEmbed(GeoServiceError):
+    """More facilities than a page without the API may hold (GEO_MAP_EMBED_MAX_FEATURES)."""
+
+
+@dataclass
+class Sources:
+    """What a page's layers draw, loaded once per page."""
+
+    conn: Connection
+    settings: Settings
+    ctx: PageContext
+    query: data.MapQuery
+    kinds: Sequence[str] = ()  # the page's own kind restriction (the planner map shows stations)
+    radius_m: float = 0.0
+
+    @cached_property
+    def markers(self) -> list[dict[str, Any]] | None:
+        """Embedded marker features, or None when the page must load them per viewport."""
+        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds)
+        with_hours = self.ctx.chrome != "static"
+        features = data.embedded_markers(self.conn, filters, self.settings, self.ctx.base.crs, with_hours=with_hours)
+        if features is None and self.ctx.chrome == "static":
+            limit = self.settings.map_embed_max_features
+            raise TooManyToEmbed(f"more than {limit} facilities for a static map; serve the live map instead")
+        return features
+
+    @cached_property
+    def outlines(self) -> Sequence[RowMapping]:
+        return facility_service.district_outlines(self.conn, self.query.districts)
+
+    def bounds(self) -> list[list[float]] | None:
+        if self.query.districts and self.outlines:
+            features = districts.district_features(self.outlines, crs=self.ctx.base.crs)
+            return _polygon_bounds(features) or data.data_bounds(self.conn, self.markers)
+        return data.data_bounds(self.conn, self.markers)
+
+    def title(self, layer_id: str) -> str:
+        return REGISTRY[layer_id].title(self.ctx.lang, radius_m=self.radius_m)
+
+
+def facilities_layer(src: Sources) -> MacroElement:
+    kinds = list(src.kinds or src.query.kinds or vocab.KINDS)
+    if src.markers is not None:
+        return facility_markers.layer(src.title("facilities"), kinds, features=src.markers)
+    return facility_markers.layer(src.title("facilities"), kinds, source=src.ctx.api["viewport"])
+
+
+def districts_layer(src: Sources) -> MacroElement:
+    return districts.layer(src.title("districts"), districts.district_features(src.outlines, crs=src.ctx.base.crs))
+
+
+def service_areas_layer(src: Sources) -> MacroElement:
+    filters = facility_service.facility_filter(
+        src.conn, kinds=("station",), districts=src.query.districts, statuses=("open",)
+    )
+    rows = facility_service.matching_page(src.conn, filters, src.settings.map_embed_max_features).rows
+    return service_areas.layer(
+        src.title("service_areas"), service_areas.circle_centres(rows, crs=src.ctx.base.crs), src.radius_m
+    )
+
+
+def station_density_layer(src: Sources) -> MacroElement:
+    words = strings(src.ctx.lang)
+    filters = facility_service.facility_filter(src.conn, kinds=("station",), statuses=("open",))
+    counts = facility_service.counts_by_district(src.conn, filters)
+
+    def describe(row: Mapping[Any, Any], stations: int, rate: float | None) -> list[str]:
+        lines = [row["name"], words["density_stations"].format(n=stations)]
+        if row["population"]:
+            lines.append(words["density_population"].format(p=row["population"] / 1e4, year=row["population_year"]))
+        lines.append(words["density_rate"].format(r=rate) if rate is not None else words["no_data"])
+        return lines
+
+    features, breaks = station_density.density_features(src.outlines, counts, crs=src.ctx.base.crs, describe=describe)
+    return station_density.layer(src.title("station_density"), features, breaks, words["no_data"])
+
+
+BUILDERS: Mapping[str, Callable[[Sources], MacroElement]] = {
+    "facilities": facilities_layer,
+    "districts": districts_layer,
+    "service_areas": service_areas_layer,
+    "station_density": station_density_layer,
+}
+
+
+def chosen_layers(offered: Sequence[str], requested: Sequence[str] | None) -> list[str]:
+    """The page's layers in drawing order, restricted to `requested` ids (422 for ids the page lacks)."""
+    if not requested:
+        return list(offered)
+    unknown = [layer for layer in requested if layer not in offered]
+    if unknown:
+        raise InvalidParameter("layers", f"unknown layer(s) {unknown} on this map; expected any of {list(offered)}")
+    return [layer for layer in offered if layer in requested]
+
+
+def _polygon_bounds(features: Sequence[Mapping[Any, Any]]) -> list[list[float]] | None:
+    if not features:
+        return None
+    west, south, east, north = shapely.union_all([shape(f["geometry"]) for f in features]).bounds
+    return [[south, west], [north, east]]

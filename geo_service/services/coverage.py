@@ -1,0 +1,264 @@
+"""Coverage figures for planners: gaps per district, a summary table, and a distance grid.
+
+Each district is measured in its own metric frame (geo_service.analysis.metric): a transverse Mercator
+centred on it, or on each 6° piece of it. Results are returned in WGS-84.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection
+
+from geo_service.analysis.coverage import (
+    AreaCoverage,
+    SiteIndex,
+    area_coverage,
+    nearest_distances,
+    service_area,
+    square_cells,
+    weighted_mean,
+    weighted_quantile,
+)
+from geo_service.analysis.metric import zones
+from geo_service.analysis.nearest import GEOD
+from geo_service.errors import InvalidParameter
+from geo_service.services.study_area import (
+    DemandPoints,
+    District,
+    StudyArea,
+    demand_method,
+    load_study_area,
+    piece_demand,
+    project_points,
+    resolve_radius,
+    sites_near,
+)
+from geo_service.settings import Settings
+
+DEMAND_CELL_M = 500.0
+
+
+@dataclass
+class DistrictFigures:
+    """A district's coverage, accumulated over its pieces."""
+
+    district: District
+    area_m2: float = 0.0
+    covered_m2: float = 0.0
+    gaps: list[shapely.Geometry] = field(default_factory=list)
+    distances: list[np.ndarray] = field(default_factory=list)
+    weights: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, piece: AreaCoverage, gap_wgs84: shapely.Geometry) -> None:
+        self.area_m2 += piece.area_m2
+        self.covered_m2 += piece.covered_m2
+        self.gaps.append(gap_wgs84)
+        self.distances.append(piece.distances)
+        self.weights.append(piece.weights)
+
+
+@dataclass(frozen=True)
+class CoverageReport:
+    radius_m: float
+    demand_method: str
+    districts: list[DistrictFigures]
+    facilities: dict[str, int]  # adcode → facilities inside it
+
+
+def measure(
+    area: StudyArea, radius_m: float, supplied: DemandPoints | None = None, cell_m: float = DEMAND_CELL_M
+) -> CoverageReport:
+    """Area and demand coverage of every district of the study area (one frame per ≤6° zone)."""
+    figures = {d.adcode: DistrictFigures(d) for d in area.districts}
+    for piece, frame in zones([d.geom for d in area.districts]):
+        reach = piece if piece is not None else shapely.box(*shapely.total_bounds([d.geom for d in area.districts]))
+        sites_xy = project_points(frame, sites_near(area.sites, reach, radius_m * 1.01))
+        covered, tree = service_area(sites_xy, radius_m), SiteIndex(sites_xy)
+        for district in area.districts:
+            part = district.geom if piece is None else shapely.intersection(district.geom, piece)
+            if part.is_empty:
+                continue
+            part_metric = frame.project(part)
+            demand_xy, weights = piece_demand(district, part, frame, part_metric, supplied, cell_m)
+            result = area_coverage(part_metric, covered, tree.distances(demand_xy), weights)
+            figures[district.adcode].add(result, frame.unproject(result.gap))
+    return CoverageReport(radius_m, demand_method(supplied, cell_m), list(figures.values()), _facility_counts(area))
+
+
+def _facility_counts(area: StudyArea) -> dict[str, int]:
+    counts = {}
+    for district in area.districts:
+        shapely.prepare(district.geom)
+        counts[district.adcode] = int(shapely.contains_xy(district.geom, area.sites[:, 0], area.sites[:, 1]).sum())
+    return counts
+
+
+def summary_rows(report: CoverageReport) -> list[dict[str, Any]]:
+    """One row per district and a final total row; totals are sums (areas, demand, counts)."""
+    rows = [_row(f.district.adcode, f.district.name, [f], report) for f in report.districts]
+    rows.append(_row("total", "合计 total", report.districts, report))
+    return rows
+
+
+def _row(adcode: str, name: str, parts: list[DistrictFigures], report: CoverageReport) -> dict[str, Any]:
+    """Figures of one district, or of several summed (the total row)."""
+    area = sum(p.area_m2 for p in parts)
+    covered = sum(p.covered_m2 for p in parts)
+    distances = np.concatenate([d for p in parts for d in p.distances] or [np.empty(0)])
+    weights = np.concatenate([w for p in parts for w in p.weights] or [np.empty(0)])
+    demand, reached = float(weights.sum()), float(weights[distances <= report.radius_m].sum())
+    facilities = sum(report.facilities.get(p.district.adcode, 0) for p in parts)
+    known = [p.district.population for p in parts if p.district.population]
+    population = sum(known) if len(known) == len(parts) else None  # a total only when every part has one
+    years = {p.district.population_year for p in parts}
+    return {
+        "adcode": adcode,
+        "name": name,
+        "area_km2": area / 1e6,
+        "covered_km2": covered / 1e6,
+        "covered_area_pct": 100 * covered / area if area else None,
+        "demand": demand,
+        "demand_covered": reached,
+        "demand_covered_pct": 100 * reached / demand if demand else None,
+        "facilities": facilities,
+        "population": population,
+        "population_year": years.pop() if len(years) == 1 else None,
+        "facilities_per_10k": 1e4 * facilities / population if population else None,
+        "mean_distance_m": _finite(weighted_mean(distances, weights)),
+        "p90_distance_m": _finite(weighted_quantile(distances, weights, 0.9)),
+    }
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def gaps_frame(report: CoverageReport) -> gpd.GeoDataFrame:
+    """Uncovered areas per district (WGS-84), with their area and the demand they leave uncovered."""
+    rows = []
+    for f in report.districts:
+        gap = shapely.union_all(f.gaps)
+        if gap.is_empty:
+            continue
+        distances, weights = np.concatenate(f.distances), np.concatenate(f.weights)
+        rows.append(
+            {
+                "adcode": f.district.adcode,
+                "name": f.district.name,
+                "area_km2": (f.area_m2 - f.covered_m2) / 1e6,
+                "uncovered_demand": float(weights[distances > report.radius_m].sum()),
+                "geometry": shapely.make_valid(shapely.set_precision(gap, 1e-6)),  # ≈0.1 m, like every output
+            }
+        )
+    return (
+        gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+        if rows
+        else gpd.GeoDataFrame(
+            {"adcode": [], "name": [], "area_km2": [], "uncovered_demand": []}, geometry=[], crs="EPSG:4326"
+        )
+    )
+
+
+def parse_cell(spec: str, cap: int, area_km2: float) -> tuple[str, float]:
+    """('square', metres) or ('h3', resolution) from 'square:500' / 'h3:9'; 422 when too fine for the area."""
+    import h3
+
+    kind, _, size = spec.partition(":")
+    try:
+        value = float(size)
+    except ValueError:
+        raise InvalidParameter("cell", f"expected square:<metres> or h3:<resolution>, got {spec!r}") from None
+    if kind == "square" and 50 <= value <= 50_000:
+        cells = area_km2 * 1e6 / value**2
+    elif kind == "h3" and value.is_integer() and 0 <= value <= 12:
+        cells = area_km2 / h3.average_hexagon_area(int(value), unit="km^2")
+    else:
+        raise InvalidParameter("cell", f"expected square:50..50000 or h3:0..12, got {spec!r}")
+    if cells > cap:
+        raise InvalidParameter("cell", f"{spec} gives ~{cells:,.0f} cells here, more than {cap:,}; use larger cells")
+    return kind, value
+
+
+def distance_grid(area: StudyArea, kind: str, size: float) -> gpd.GeoDataFrame:
+    """Cells (WGS-84) with the distance in metres from their centre to the nearest facility."""
+    frames = []
+    for district in area.districts:
+        for piece_or_none, frame in zones([district.geom]):
+            piece = district.geom if piece_or_none is None else piece_or_none
+            if kind == "square":
+                clipped, centres_xy = square_cells(frame.project(piece), size)
+                cells = [frame.unproject(c) for c in clipped]
+                area_km2 = list(shapely.area(clipped) / 1e6)
+            else:
+                cells, centres_xy, area_km2 = _h3_cells(piece, int(size), frame)
+            distances = nearest_distances(centres_xy, project_points(frame, area.sites))
+            frames.append(
+                gpd.GeoDataFrame(
+                    {"adcode": district.adcode, "name": district.name, "area_km2": area_km2, "distance_m": distances},
+                    geometry=cells,
+                    crs="EPSG:4326",
+                )
+            )
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+
+
+def _h3_cells(piece: shapely.Geometry, resolution: int, frame: Any) -> tuple[list, np.ndarray, list[float]]:
+    import h3
+
+    ids = sorted(h3.geo_to_cells(piece.__geo_interface__, resolution))
+    polygons = [shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(i)]) for i in ids]
+    centres = np.array([h3.cell_to_latlng(i)[::-1] for i in ids]).reshape(-1, 2)
+    return polygons, project_points(frame, centres), [h3.cell_area(i, unit="km^2") for i in ids]
+
+
+@dataclass(frozen=True)
+class CoverageQuery:
+    kinds: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    radius_m: float | None = None
+    preset: str | None = None
+
+
+def coverage_report(
+    conn: Connection, query: CoverageQuery, settings: Settings
+) -> tuple[CoverageReport, dict[str, Any]]:
+    """Measure the study area named by the query; also returns the metadata every output carries."""
+    radius_m, preset, basis = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
+    area = load_study_area(conn, query.kinds, query.districts)
+    report = measure(area, radius_m)
+    return report, coverage_metadata(area, radius_m, preset, basis, report.demand_method)
+
+
+def coverage_metadata(area: StudyArea, radius_m: float, preset: str | None, basis: str, demand: str) -> dict[str, Any]:
+    return {
+        "radius_m": radius_m,
+        "preset": preset,
+        "radius_basis": basis,
+        "distance": "straight-line, measured in a transverse Mercator centred on each district",
+        "kinds": list(area.kinds),
+        "facilities_used": len(area.sites),
+        "demand_method": demand,
+    }
+
+
+def grid_report(
+    conn: Connection, kinds: tuple[str, ...], districts: tuple[str, ...], cell: str, settings: Settings
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """The distance grid for the study area, with its metadata."""
+    area = load_study_area(conn, kinds, districts)
+    area_km2 = sum(abs(GEOD.geometry_area_perimeter(d.geom)[0]) for d in area.districts) / 1e6
+    kind, size = parse_cell(cell, settings.coverage_max_cells, area_km2)
+    cells = distance_grid(area, kind, size)
+    return cells, {
+        "cell": cell,
+        "kinds": list(area.kinds),
+        "facilities_used": len(area.sites),
+        "distance": "straight-line from each cell's centre, metres",
+    }

@@ -1,0 +1,181 @@
+"""The inputs of coverage and planning, loaded once per request: districts, facilities, demand.
+
+Districts are county-level units (or the ones asked for); facilities are the open ones of the asked
+kinds — from anywhere, since a station across a district line still serves people near it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final, NamedTuple
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely import wkb
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Connection
+
+from geo_service import vocab
+from geo_service.analysis.demand import DEFAULT_METHOD, grid_points, population_weights
+from geo_service.analysis.metric import MetricFrame
+from geo_service.errors import InvalidParameter
+from geo_service.queries import districts as district_queries
+from geo_service.queries import facilities as facility_queries
+from geo_service.services.validation import check_codes
+
+FloatArray = NDArray[np.float64]
+_METRES_PER_DEGREE: Final = 110_574.0  # shortest degree (latitude, at the equator): a safe over-reach
+
+
+class Preset(NamedTuple):
+    radius_m: float
+    basis: str
+
+
+#: Named service radii with their basis (README "Coverage and planning").
+PRESETS: Final = {
+    "walk-15": Preset(1000.0, "15-minute walk at ~4 km/h ≈ 1 km (straight-line)"),
+    "shandong-urban": Preset(500.0, "Shandong rule: urban stations < 1 km apart, so every point within ~500 m"),
+    "shandong-dense": Preset(250.0, "Shandong rule for dense demand: stations < 0.5 km apart, ~250 m reach"),
+    "ebike-10": Preset(3000.0, "10 minutes by e-bike at ~18 km/h ≈ 3 km (straight-line)"),
+}
+
+
+@dataclass(frozen=True)
+class District:
+    adcode: str
+    name: str
+    population: float | None
+    population_year: int | None
+    seat: tuple[float, float] | None  # lon, lat
+    geom: BaseGeometry  # WGS-84
+
+
+@dataclass(frozen=True)
+class DemandPoints:
+    """User-supplied demand in WGS-84 (lon/lat, weight)."""
+
+    lonlat: FloatArray
+    weight: FloatArray
+    method: str = "supplied weighted points"
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    districts: list[District]
+    sites: FloatArray  # (n, 2) lon/lat of the open facilities of the asked kinds
+    kinds: tuple[str, ...]
+
+    @property
+    def boundary(self) -> BaseGeometry:
+        return shapely.union_all([d.geom for d in self.districts])
+
+    def clipped(self, polygon: BaseGeometry) -> StudyArea:
+        """The districts cut to a polygon (population shared by area); 422 when nothing is left."""
+        parts = []
+        for district in self.districts:
+            piece = shapely.intersection(district.geom, polygon)
+            if piece.is_empty or piece.area == 0:
+                continue
+            share = piece.area / district.geom.area  # lon/lat area ratio: within ~1% of the true share
+            population = None if district.population is None else district.population * share
+            parts.append(replace(district, geom=piece, population=population))
+        if not parts:
+            raise InvalidParameter("area", "does not overlap any of the districts")
+        return replace(self, districts=parts)
+
+
+def resolve_radius(radius_m: float | None, preset: str | None, cap_m: float) -> tuple[float, str | None, str]:
+    """(radius, preset name, basis); a preset and an explicit radius together must agree."""
+    if preset is not None and preset not in PRESETS:
+        raise InvalidParameter("preset", f"unknown preset {preset!r}; expected one of {list(PRESETS)}")
+    if radius_m is None:
+        chosen = PRESETS[preset or "walk-15"]
+        return chosen.radius_m, preset or "walk-15", chosen.basis
+    if not (math.isfinite(radius_m) and 0 < radius_m <= cap_m):
+        raise InvalidParameter("radius_m", f"must be > 0 and at most {cap_m:g} m, got {radius_m}")
+    if preset is not None and PRESETS[preset].radius_m != radius_m:
+        raise InvalidParameter("radius_m", f"conflicts with preset {preset!r} ({PRESETS[preset].radius_m:g} m)")
+    return radius_m, preset, PRESETS[preset].basis if preset else "radius given by the user"
+
+
+def load_study_area(conn: Connection, kinds: Sequence[str], districts: Sequence[str]) -> StudyArea:
+    """Districts (by adcode or name; all county-level units when none) and the open facilities."""
+    checked = check_codes("kind", list(kinds) or ["station"], vocab.KINDS)
+    adcodes = []
+    for key in districts:
+        adcode = district_queries.resolve_district(conn, key)
+        if adcode is None:
+            raise InvalidParameter("district", f"unknown district {key!r}; give an adcode (371602) or a name (滨城区)")
+        adcodes.append(adcode)
+    rows = district_queries.district_shapes(conn, tuple(adcodes))
+    if not rows:
+        raise InvalidParameter("district", "no county-level districts are loaded (run `geo-service init`)")
+    sites = facility_queries.facility_points(conn, checked)
+    return StudyArea(
+        districts=[_district(row) for row in rows],
+        sites=np.array([[s["lon"], s["lat"]] for s in sites], dtype=np.float64).reshape(-1, 2),
+        kinds=checked,
+    )
+
+
+def _district(row: Any) -> District:
+    seat = (row["seat_lon"], row["seat_lat"]) if row["seat_lon"] is not None else None
+    return District(
+        row["adcode"], row["name"], row["population"], row["population_year"], seat, wkb.loads(bytes(row["wkb"]))
+    )
+
+
+def sites_near(sites: FloatArray, area: BaseGeometry, reach_m: float) -> FloatArray:
+    """Sites within the area's bounding box grown by reach_m (a superset of those that can matter)."""
+    west, south, east, north = area.bounds
+    dlat = reach_m / _METRES_PER_DEGREE
+    dlon = dlat / max(math.cos(math.radians(max(abs(south), abs(north)) + dlat)), 0.01)
+    keep = (sites[:, 0] >= west - dlon) & (sites[:, 0] <= east + dlon)
+    keep &= (sites[:, 1] >= south - dlat) & (sites[:, 1] <= north + dlat)
+    return sites[keep]
+
+
+def project_points(frame: MetricFrame, lonlat: FloatArray) -> FloatArray:
+    if not len(lonlat):
+        return np.empty((0, 2))
+    x, y = frame.to_metric.transform(lonlat[:, 0], lonlat[:, 1])
+    return np.column_stack([x, y])
+
+
+def piece_demand(
+    district: District,
+    piece: BaseGeometry,
+    frame: MetricFrame,
+    piece_metric: BaseGeometry,
+    supplied: DemandPoints | None,
+    cell_m: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Demand points (metres) and weights inside one piece of a district."""
+    if supplied is not None:
+        inside = shapely.contains_xy(piece, supplied.lonlat[:, 0], supplied.lonlat[:, 1])
+        return project_points(frame, supplied.lonlat[inside]), supplied.weight[inside]
+    share = piece.area / district.geom.area if district.geom.area else 1.0  # pieces split a district by band
+    population = float(district.population or 0) * share
+    return _default_demand(shapely.to_wkb(piece_metric), frame, district.seat, population, cell_m)
+
+
+@functools.lru_cache(maxsize=256)
+def _default_demand(
+    piece_metric_wkb: bytes, frame: MetricFrame, seat: tuple[float, float] | None, population: float, cell_m: float
+) -> tuple[FloatArray, FloatArray]:
+    """The population surface of a piece; cached because districts rarely change and requests repeat."""
+    points = grid_points(shapely.from_wkb(piece_metric_wkb), cell_m)
+    seat_xy = project_points(frame, np.array([seat]))[0] if seat else None
+    weights = population_weights(points, population, None if seat_xy is None else (seat_xy[0], seat_xy[1]))
+    points.setflags(write=False)
+    weights.setflags(write=False)
+    return points, weights
+
+
+def demand_method(supplied: DemandPoints | None, cell_m: float) -> str:
+    return supplied.method if supplied is not None else DEFAULT_METHOD.format(cell=cell_m)

@@ -1,0 +1,230 @@
+/* geomaps.js: draws the layers of geo_service's map pages (layers/*.py send the configs).
+ *
+ * Every string that comes from data (names, addresses, hours, titles) reaches the page through DOM text
+ * nodes (textContent), never through innerHTML or Leaflet's string content, so a facility called
+ * "<img src=x onerror=…>" is shown as exactly that. Links are only followed when they are https: (or tel:).
+ */
+(function () {
+  'use strict';
+  var GM = (window.GeoMaps = {});
+  var page = null; // one map per page: {map, cfg, S, overlays, searchIndex, ...}
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+  function icon(name) {
+    var node = el('i', 'fa-solid fa-' + name);
+    node.setAttribute('aria-hidden', 'true');
+    return node;
+  }
+  function link(href, cls, text) {
+    var a = el('a', cls, text);
+    if (/^https:\/\//.test(href)) { a.href = href; a.target = '_blank'; a.rel = 'noopener noreferrer'; }
+    return a;
+  }
+  GM.el = el;
+  GM.icon = icon;
+
+  /* WGS-84 → GCJ-02, the published forward formula (as geo_service/analysis/crs.py): only for positions the
+   * browser itself knows in WGS-84 (GPS fixes, API answers) when the basemap is Amap; the server shifts the
+   * rest. Outside China the vendors apply no offset. */
+  function gcjOffset(lon, lat) {
+    var x = lon - 105, y = lat - 35, PI = Math.PI, a = 6378245.0, ee = 0.00669342162296594323;
+    var dLat = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    dLat += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+    dLat += (20 * Math.sin(y * PI) + 40 * Math.sin(y / 3 * PI)) * 2 / 3;
+    dLat += (160 * Math.sin(y / 12 * PI) + 320 * Math.sin(y * PI / 30)) * 2 / 3;
+    var dLon = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    dLon += (20 * Math.sin(6 * x * PI) + 20 * Math.sin(2 * x * PI)) * 2 / 3;
+    dLon += (20 * Math.sin(x * PI) + 40 * Math.sin(x / 3 * PI)) * 2 / 3;
+    dLon += (150 * Math.sin(x / 12 * PI) + 300 * Math.sin(x / 30 * PI)) * 2 / 3;
+    var radLat = lat / 180 * PI, magic = 1 - ee * Math.sin(radLat) * Math.sin(radLat), sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180) / ((a * (1 - ee)) / (magic * sqrtMagic) * PI);
+    dLon = (dLon * 180) / (a / sqrtMagic * Math.cos(radLat) * PI);
+    return [dLon, dLat];
+  }
+  /** [lat, lng] to draw a WGS-84 lon/lat on this page's basemap. */
+  GM.toDisplay = function (lon, lat) {
+    var inChina = lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271;
+    if (!page || page.cfg.crs !== 'gcj02' || !inChina) return [lat, lon];
+    var d = gcjOffset(lon, lat);
+    return [lat + d[1], lon + d[0]];
+  };
+
+  GM.formatDistance = function (metres) {
+    var S = page.S;
+    return metres < 1000 ? Math.round(metres) + ' ' + S.metres : (metres / 1000).toFixed(1) + ' ' + S.kilometres;
+  };
+
+  function navLinks(p, lon, lat) {
+    if (p.navigation) return p.navigation; // the nearest API computed them from the rider's position
+    var label = encodeURIComponent(String(p.name || '').replace(/[,|]/g, ' ').trim() || '目的地');
+    var links = {};
+    Object.keys(page.cfg.nav).forEach(function (vendor) {
+      links[vendor] = page.cfg.nav[vendor].split('{lon}').join(lon.toFixed(6)).split('{lat}').join(lat.toFixed(6))
+        .split('{label}').join(label);
+    });
+    return links;
+  }
+
+  function badge(state) {
+    var S = page.S;
+    if (!state) return null;
+    return el('span', 'gm-open gm-open-' + state, S[state] || state);
+  }
+
+  /** The facility card of popups and of the nearby list; `wgs84` is [lon, lat], `extra.distance` metres. */
+  GM.card = function (p, wgs84, extra) {
+    var S = page.S, sym = page.cfg.symbols, kind = sym.kinds[p.kind] || {label: p.kind, color: '#555', icon: 'location-dot'};
+    var card = el('div', 'gm-card');
+    card.dataset.id = String(p.id);
+    var head = el('div', 'gm-card-head');
+    var chip = el('span', 'gm-kind');
+    chip.style.background = kind.color;
+    chip.append(icon(kind.icon), ' ', kind.label);
+    head.append(chip);
+    if (p.is_sample) head.append(el('span', 'gm-sample-badge', S.sample_badge));
+    card.append(head, el('h3', 'gm-card-title', p.name));
+    var meta = el('div', 'gm-card-meta');
+    if (extra && extra.distance !== undefined) meta.append(el('span', 'gm-distance', GM.formatDistance(extra.distance)));
+    var open = badge(p.open_state);
+    if (open) meta.append(open);
+    if (p.status && p.status !== 'open') meta.append(el('span', 'gm-status', sym.statuses[p.status] || p.status));
+    if (meta.childNodes.length) card.append(meta);
+    function row(iconName, label, text) {
+      if (!text) return;
+      var line = el('p', 'gm-row');
+      line.append(icon(iconName), ' ');
+      line.append(el('span', 'gm-row-label', label + '：'), el('span', 'gm-row-text', text));
+      card.append(line);
+    }
+    row('clock', S.hours, p.opening_hours || S.unknown);
+    row('location-dot', S.address, p.address);
+    var access = sym.access[p.access_method];
+    if (access) row(access.icon, S.access, access.label);
+    var amenities = (p.amenities || []).filter(function (code) { return sym.amenities[code]; });
+    if (amenities.length) {
+      var list = el('ul', 'gm-amenities');
+      list.setAttribute('aria-label', S.amenities);
+      amenities.forEach(function (code) {
+        var item = el('li', 'gm-amenity');
+        item.append(icon(sym.amenities[code].icon), ' ', sym.amenities[code].label);
+        list.append(item);
+      });
+      card.append(list);
+    }
+    var actions = el('div', 'gm-actions');
+    if (p.phone) {
+      var tel = el('a', 'gm-btn gm-btn-phone');
+      tel.href = 'tel:' + String(p.phone).replace(/[^0-9+]/g, '');
+      tel.append(icon('phone'), ' ', p.phone);
+      actions.append(tel);
+    }
+    if (wgs84) {
+      var links = navLinks(p, wgs84[0], wgs84[1]);
+      ['amap', 'baidu', 'tencent'].forEach(function (vendor) {
+        if (!links[vendor]) return;
+        var a = link(links[vendor], 'gm-btn gm-btn-nav gm-nav-' + vendor);
+        a.append(icon('route'), ' ', S[vendor]);
+        a.setAttribute('aria-label', S.navigate + ' ' + S[vendor]);
+        actions.append(a);
+      });
+    }
+    if (actions.childNodes.length) card.append(actions);
+    return card;
+  };
+
+  GM.markerIcon = function (kind, number) {
+    var k = page.cfg.symbols.kinds[kind] || {color: '#555', icon: 'location-dot'};
+    var pin = el('div', 'gm-pin');
+    pin.style.background = k.color;
+    pin.append(number ? el('b', null, number) : icon(k.icon));
+    return L.divIcon({className: 'gm-marker gm-marker-' + kind, html: pin, iconSize: [30, 30], iconAnchor: [15, 15], popupAnchor: [0, -14]});
+  };
+
+  GM.page = function (map, cfg) {
+    page = {map: map, cfg: cfg, S: cfg.strings, overlays: [], searchIndex: [], sample: false};
+    map.eachLayer(function (layer) {
+      if (layer instanceof L.TileLayer) layer.on('tileerror', tileFailed);
+    });
+    map.attributionControl.setPrefix(false);
+    L.control.scale({imperial: false}).addTo(map);
+    map.createPane('gmLabels').style.zIndex = 450; // district names: above outlines, below markers
+    if (cfg.chrome === 'embed' && cfg.links.length) addEmbedLinks(map, cfg.links);
+  };
+  GM.state = function () { return page; };
+
+  function tileFailed() {
+    if (page.tileNotice) return;
+    page.tileNotice = el('div', 'gm-notice', page.S.tiles_failed);
+    page.map.getContainer().append(page.tileNotice);
+    setTimeout(function () { page.tileNotice.classList.add('gm-hidden'); }, 8000);
+  }
+
+  function addEmbedLinks(map, links) {
+    var box = el('div', 'gm-embed-links leaflet-control');
+    links.forEach(function (pair) { box.append(link(new URL(pair[1], location.href).href, null, pair[0])); });
+    var control = L.control({position: 'bottomleft'});
+    control.onAdd = function () { return box; };
+    control.addTo(map);
+  }
+
+  /** Register a toggleable overlay for the legend (`swatch`: colour or null, `legend`: [[colour, text]]). */
+  GM.overlay = function (entry) { page.overlays.push(entry); };
+
+  GM.addLayer = function (map, cfg) {
+    var draw = {facilities: GM.facilityLayer, areas: areaLayer, circles: circleLayer}[cfg.type];
+    if (!draw) throw new Error('unknown layer type ' + cfg.type);
+    draw(map, cfg);
+  };
+
+  function areaLayer(map, cfg) {
+    var group = L.featureGroup();
+    L.geoJSON(cfg.features, {
+      interactive: !!cfg.interactive,
+      style: function (f) { return f.properties.style || cfg.style; },
+      onEachFeature: function (f, layer) {
+        if (f.properties.lines) {
+          var tip = el('div', 'gm-tip');
+          f.properties.lines.forEach(function (line, i) { tip.append(el(i ? 'div' : 'strong', null, line)); });
+          layer.bindTooltip(tip, {sticky: true});
+        }
+        if (f.properties.label) {
+          L.tooltip({permanent: true, direction: 'center', className: 'gm-area-label', interactive: false, pane: 'gmLabels'})
+            .setLatLng(f.properties.label).setContent(el('span', null, f.properties.name)).addTo(group);
+        }
+      },
+    }).addTo(group);
+    group.addTo(map);
+    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.swatch || (cfg.style || {}).color, legend: cfg.legend});
+  }
+
+  function circleLayer(map, cfg) {
+    var renderer = L.canvas({padding: 0.3}), group = L.layerGroup();
+    cfg.centres.forEach(function (c) {
+      L.circle(c, L.extend({radius: cfg.radius_m, interactive: false, renderer: renderer}, cfg.style)).addTo(group);
+    });
+    group.addTo(map);
+    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color});
+  }
+
+  GM.ready = function (map) {
+    var b = page.cfg.bounds;
+    map.fitBounds(b, {padding: [16, 16], maxZoom: 15, animate: false}); // an animation would swallow the next view change
+    if (GM.legend) GM.legend(map);
+    if (page.cfg.kind !== 'nearby' && GM.tools) GM.tools(map);
+    document.body.classList.add('gm-ready');
+  };
+
+  /** Show the "sample data" banner once any synthetic facility is on the page. */
+  GM.markSample = function () {
+    if (page.sample) return;
+    page.sample = true;
+    var banner = el('div', 'gm-sample-banner', page.S.sample_notice);
+    banner.setAttribute('role', 'note');
+    page.map.getContainer().append(banner);
+  };
+})();

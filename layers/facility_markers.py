@@ -1,0 +1,84 @@
+"""Facility markers: rows → compact GeoJSON for the page script, which draws one toggleable, clustered
+layer per kind and builds each popup card from these properties with DOM text nodes.
+
+A feature carries what the card shows and nothing else (an embedded page holds every facility) and its
+position in the basemap's coordinates (plus the true WGS-84 one when they differ, for navigation links).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from branca.element import MacroElement
+
+from layers.display import DisplayCrs, display_points
+from layers.element import script_layer
+from layers.navigation import navigation_links
+from layers.spec import LayerSpec
+
+SPEC = LayerSpec("facilities", {"zh": "设施", "en": "Facilities"})
+
+_CARD_FIELDS = (
+    "id",
+    "code",
+    "kind",
+    "name",
+    "address",
+    "district",
+    "opening_hours",
+    "access_method",
+    "phone",
+    "status",
+)
+NAV_VENDORS = ("amap", "baidu", "tencent")
+
+
+def marker_features(
+    rows: Sequence[Mapping[Any, Any]],
+    open_states: Sequence[str | None],
+    *,
+    crs: DisplayCrs,
+) -> list[dict[str, Any]]:
+    """One feature per row; `open_states` (open/closed/unknown, or None when not evaluated) aligned with rows."""
+    lon, lat = display_points([row["lon"] for row in rows], [row["lat"] for row in rows], crs)
+    features = []
+    for i, row in enumerate(rows):
+        props = {key: row[key] for key in _CARD_FIELDS}
+        props["amenities"] = list(row["amenities"] or [])
+        props["is_sample"] = bool(row["is_sample"])
+        props["open_state"] = open_states[i]
+        if crs != "wgs84":  # navigation links need the true position
+            props["wgs84"] = [row["lon"], row["lat"]]
+        geometry = {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]}
+        features.append({"type": "Feature", "id": row["id"], "geometry": geometry, "properties": props})
+    return features
+
+
+def navigation_templates(nav_app: str) -> dict[str, str]:
+    """Deep-link templates of layers.navigation with {lon}, {lat} and {label} left for the page script to
+    fill per facility: the links of a whole map would otherwise be most of its size."""
+    links = navigation_links(("{lon},{lat}", "{lat},{lon}"), "{label}", mode="ride", app=nav_app)
+    return {vendor: links[vendor] for vendor in NAV_VENDORS}
+
+
+def cluster_features(cells: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> list[list[float]]:
+    """Grid cells (count, mean lon/lat) as [lon, lat, count] in the basemap's coordinates."""
+    lon, lat = display_points([c["lon"] for c in cells], [c["lat"] for c in cells], crs)
+    return [[float(lon[i]), float(lat[i]), int(cell["count"])] for i, cell in enumerate(cells)]
+
+
+def layer(
+    title: str,
+    kinds: Sequence[str],
+    *,
+    features: list[dict[str, Any]] | None = None,
+    source: str | None = None,
+    cluster: bool = True,
+) -> MacroElement:
+    """The markers of `kinds`, either embedded (`features`) or fetched per viewport from `source`."""
+    if (features is None) == (source is None):
+        raise ValueError("give either the features or a source URL")
+    config = {"type": "facilities", "id": SPEC.id, "title": title, "kinds": list(kinds), "cluster": cluster}
+    config |= {"features": features} if features is not None else {"source": source}
+    return script_layer(config)

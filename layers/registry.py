@@ -1,0 +1,14 @@
+"""The frozen registry of map layers: id → LayerSpec. Maps validate `?layers=` against it and take the
+layers' titles from it; a new layer is a module with a SPEC, listed here."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+from layers import districts, facility_markers, service_areas, station_density
+from layers.spec import LayerSpec
+
+REGISTRY: Final[MappingProxyType[str, LayerSpec]] = MappingProxyType(
+    {spec.id: spec for spec in (facility_markers.SPEC, districts.SPEC, service_areas.SPEC, station_density.SPEC)}
+)

@@ -1,0 +1,28 @@
+"""Service-radius circles around facilities: what a planner compares with the gaps between them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from branca.element import MacroElement
+
+from layers.display import DisplayCrs, display_points
+from layers.element import script_layer
+from layers.spec import LayerSpec
+
+SPEC = LayerSpec("service_areas", {"zh": "服务半径 {radius_m:g} 米", "en": "Service radius {radius_m:g} m"})
+
+STYLE = {"color": "#c62828", "weight": 1, "opacity": 0.6, "fillColor": "#ef5350", "fillOpacity": 0.12}
+
+
+def circle_centres(rows: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> list[list[float]]:
+    """[lat, lon] of each facility in the basemap's coordinates (Leaflet's order)."""
+    lon, lat = display_points([r["lon"] for r in rows], [r["lat"] for r in rows], crs)
+    return [[float(y), float(x)] for x, y in zip(lon, lat, strict=True)]
+
+
+def layer(title: str, centres: list[list[float]], radius_m: float) -> MacroElement:
+    """Circles of `radius_m` metres, not interactive (drawn on a canvas: hundreds stay cheap)."""
+    config = {"type": "circles", "id": SPEC.id, "title": title, "centres": centres, "radius_m": radius_m}
+    return script_layer(config | {"style": STYLE})

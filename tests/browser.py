@@ -1,0 +1,142 @@
+"""Real headless Chromium for the map tests: one browser per session, every request off loopback blocked
+and recorded, dialogs recorded, screenshots under test-artifacts/.
+
+Chromium is Debian's (`scripts/setup.sh --browser`), driven by Playwright's bundled driver; Playwright
+never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from geo_service.settings import PROJECT_ROOT
+
+CHROMIUM = os.environ.get("GEO_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    message = f"{CHROMIUM} not found (scripts/setup.sh --browser installs Debian's chromium)"
+    if os.environ.get("GEO_TEST_REQUIRE_ALL_BACKENDS") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def browser_context() -> Iterator:
+    """A persistent Chromium context on a fresh user-data-dir, geolocation allowed."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="geo-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, locale="zh-CN"
+        )
+        context.grant_permissions(["geolocation"])
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve(db_url: str, **settings: str) -> Iterator[str]:
+    """`geo-service serve` on a free loopback port with GEO_* `settings`; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "GEO_DB_URL": db_url, **{f"GEO_{k.upper()}": v for k, v in settings.items()}}
+    cmd = [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)]
+    process = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, "server exited"
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not become ready"
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@dataclass
+class Guarded:
+    """A page whose requests off loopback are aborted and recorded, and whose dialogs are recorded."""
+
+    page: object
+    external: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def open_page(context, url: str, viewport: dict[str, int] = DESKTOP) -> Guarded:
+    page = context.new_page()
+    page.set_viewport_size(viewport)
+    guarded = Guarded(page)
+
+    def route(request_route) -> None:
+        target = request_route.request.url
+        parts = urlsplit(target)
+        if parts.scheme in ("data", "file", "blob") or parts.hostname in LOOPBACK:
+            request_route.continue_()
+        else:
+            guarded.external.append(target)
+            request_route.abort()
+
+    def dialog(box) -> None:
+        guarded.dialogs.append(box.message)
+        box.dismiss()
+
+    page.route("**/*", route)
+    page.on("dialog", dialog)
+    page.on("pageerror", lambda error: guarded.errors.append(str(error)))
+    page.goto(url)
+    page.wait_for_function("document.body.classList.contains('gm-ready')")
+    return guarded
+
+
+def screenshot(guarded: Guarded, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    guarded.page.screenshot(path=str(path))
+    return path

@@ -1,0 +1,223 @@
+"""The map pages in real headless Chromium, served by a real server on loopback, on both backends.
+
+Checked as a person would see them: Leaflet starts, every facility shown is on the map (markers plus
+cluster counts), layer toggles work, the nearby page lists what the nearest API answers, hostile names
+run no script and read literally, and with basemap `none` no request leaves loopback. Screenshots of
+phone and desktop views go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from geo_service.analysis.crs import wgs84_to_gcj02
+from geo_service.db.engine import make_engine
+from geo_service.maps.render import render_site
+from geo_service.queries.facilities import insert_facilities
+from geo_service.records import FacilityRecord
+from geo_service.services import setup
+from geo_service.settings import Settings
+from tests import browser
+from tests.conftest import BACKENDS, DATA_DIR, new_database_url
+
+PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "`);alert(1);//", "</script><script>alert(1)</script>"]
+XSS_POINT = (117.95, 37.45)
+SHOWN = {"status": ["open", "temporarily_closed"]}
+COUNT_ON_MAP = """() => {
+  let n = document.querySelectorAll('.leaflet-marker-icon.gm-marker').length;
+  for (const c of document.querySelectorAll('.gm-cluster-icon, .gm-server-cluster')) n += parseInt(c.textContent, 10);
+  return n;
+}"""
+
+
+def _hostile_records() -> list[FacilityRecord]:
+    return [
+        FacilityRecord(
+            code=f"XSS-{i}",
+            kind="station",
+            name=payload,
+            address=payload,
+            opening_hours=payload,
+            phone=payload[:40],
+            district_adcode="371602",
+            lon=XSS_POINT[0] + 0.001 * i,
+            lat=XSS_POINT[1],
+            amenities=["toilet"],
+        )
+        for i, payload in enumerate(PAYLOADS)
+    ]
+
+
+@pytest.fixture(scope="session")
+def context() -> Iterator:
+    yield from browser.browser_context()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The sample data plus hostile names; one server with basemap none, one with Amap and small limits
+    (so its public map loads facilities per viewport, as a national map does)."""
+    browser.require_chromium()
+    databases = new_database_url(str(request.param), tmp_path_factory.mktemp("browser"))
+    url = next(databases)
+    engine = make_engine(Settings(db_url=url))
+    setup.upgrade_schema(engine)
+    setup.load_boundaries(engine, DATA_DIR)
+    setup.load_sample(engine, DATA_DIR)
+    with engine.begin() as conn:
+        insert_facilities(conn, _hostile_records())
+    engine.dispose()
+    small = {"map_embed_max_features": "50", "map_viewport_max_features": "100"}
+    with browser.serve(url, map_basemap="none") as plain, browser.serve(url, map_basemap="amap", **small) as amap:
+        yield {"none": plain, "amap": amap, "db_url": url, "backend": str(request.param)}
+    databases.close()
+
+
+def _shown(base: str, **params) -> int:
+    body = httpx.get(f"{base}/api/v1/facilities", params={**SHOWN, "limit": 1, **params}).json()
+    return int(body["numberMatched"])
+
+
+def _clean(guarded: browser.Guarded) -> None:
+    assert guarded.external == [], "requests left loopback"
+    assert guarded.dialogs == [], "a dialog fired"
+    assert guarded.errors == []
+
+
+@pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
+def test_public_map_shows_every_facility_and_toggles_layers(context, servers, viewport: str, size: dict) -> None:
+    base = servers["none"]
+    shown = browser.open_page(context, f"{base}/maps/public", size)
+    page = shown.page
+    assert page.evaluate("typeof L === 'object' && L.version") == "1.9.3"
+    total = _shown(base)
+    page.wait_for_function(f"({COUNT_ON_MAP})() === {total}")
+    browser.screenshot(shown, f"public-{viewport}-{servers['backend']}")
+    stations = _shown(base, kind="station")
+    if viewport == "phone":
+        page.click(".gm-legend summary")
+    page.uncheck("input[data-layer='kind:station']")
+    page.wait_for_function(f"({COUNT_ON_MAP})() === {total - stations}")
+    page.uncheck("input[data-layer='districts']")
+    page.wait_for_function("document.querySelectorAll('.gm-area-label').length === 0")  # after their fade-out
+    page.check("input[data-layer='kind:station']")
+    page.wait_for_function(f"({COUNT_ON_MAP})() === {total}")
+    _clean(shown)
+    page.close()
+
+
+@pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
+def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewport: str, size: dict) -> None:
+    base, lon, lat = servers["none"], 118.02, 37.37
+    api = httpx.get(f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10}).json()
+    shown = browser.open_page(context, f"{base}/maps/nearby?lon={lon}&lat={lat}", size)
+    page = shown.page
+    page.wait_for_selector(".gm-result")
+    ids = page.eval_on_selector_all(".gm-result", "items => items.map(i => Number(i.dataset.id))")
+    assert ids == [f["id"] for f in api["features"]]
+    assert page.locator(".leaflet-marker-icon.gm-marker").count() == len(ids)
+    browser.screenshot(shown, f"nearby-{viewport}-{servers['backend']}")
+    page.click("button.gm-chip:has-text('卫生间')")
+    page.wait_for_function("document.body.dataset.loaded && location.search.includes('amenity=toilet')")
+    with_toilet = httpx.get(
+        f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10, "amenity": "toilet"}
+    ).json()
+    page.wait_for_function(f"document.querySelectorAll('.gm-result').length === {len(with_toilet['features'])}")
+    _clean(shown)
+    page.close()
+
+
+def test_nearby_page_uses_the_browser_position(context, servers) -> None:
+    context.set_geolocation({"longitude": 117.97, "latitude": 37.38})
+    shown = browser.open_page(context, f"{servers['none']}/maps/nearby?lang=en", browser.PHONE)
+    shown.page.wait_for_selector(".gm-result")
+    assert "lon=117.97" in shown.page.url
+    _clean(shown)
+    shown.page.close()
+
+
+def _pages_with_hostile_names(servers: dict[str, str], site: Path) -> list[str]:
+    base, (lon, lat) = servers["none"], XSS_POINT
+    return [
+        f"{base}/maps/public",
+        f"{base}/maps/public?lang=en",
+        f"{base}/maps/coverage",
+        f"{base}/embed/public?district=371602",
+        f"{base}/maps/nearby?lon={lon}&lat={lat}",
+        f"{base}/embed/nearby?lon={lon}&lat={lat}",
+        (site / "index.html").as_uri(),
+    ]
+
+
+OPEN_HOSTILE_CARDS = """() => GeoMaps.state().searchIndex.filter(e => e.p.code.startsWith('XSS-')).map(e => {
+  e.marker.openPopup();
+  return e.marker.getPopup().getElement().querySelector('.gm-card-title').textContent;
+})"""
+
+
+def _search_and_open_each(shown: browser.Guarded, name: str) -> None:
+    """Find each hostile facility with the search box, as a user would, and read its card."""
+    page = shown.page
+    for payload in PAYLOADS:
+        page.fill(".gm-search input", payload)
+        page.click(".gm-search-hit")
+        page.wait_for_function(
+            f"document.querySelectorAll('.leaflet-popup').length === 1 && "
+            f"document.querySelector('.gm-card-title').textContent === {json.dumps(payload)}"
+        )
+        card = page.locator(".leaflet-popup-content .gm-card")
+        assert card.locator(".gm-card-title").text_content() == payload
+        assert payload in card.text_content()  # the address and the hours too
+    page.wait_for_timeout(300)  # the popup's fade-in
+    browser.screenshot(shown, name)
+
+
+def test_hostile_names_run_nothing_and_read_literally(context, servers, tmp_path: Path) -> None:
+    settings = Settings(db_url=servers["db_url"], map_basemap="none")
+    engine = make_engine(settings)
+    render_site(engine, settings, tmp_path)
+    engine.dispose()
+    lon, lat = XSS_POINT[0] + 0.0015, XSS_POINT[1]
+    for number, url in enumerate(_pages_with_hostile_names(servers, tmp_path)):
+        shown = browser.open_page(context, url)
+        page = shown.page
+        if "/nearby" in url:
+            page.wait_for_selector(".gm-result")
+            titles = page.eval_on_selector_all(".gm-card-title", "ts => ts.map(t => t.textContent)")
+            assert set(PAYLOADS) <= set(titles), url
+        else:  # close in, where markers are not clustered, so each card opens at once
+            page.evaluate(f"() => {{ GeoMaps.state().map.setView([{lat}, {lon}], 17, {{animate: false}}); }}")
+            if number == 0:
+                _search_and_open_each(shown, f"public-hostile-{servers['backend']}")
+            else:
+                assert sorted(page.evaluate(OPEN_HOSTILE_CARDS)) == sorted(PAYLOADS), url
+        assert page.locator("img[src='x']").count() == 0
+        page.wait_for_timeout(100)
+        _clean(shown)
+        page.close()
+
+
+def test_amap_basemap_shifts_markers_and_survives_blocked_tiles(context, servers) -> None:
+    base = servers["amap"]
+    shown = browser.open_page(context, f"{base}/maps/public", browser.DESKTOP)
+    page = shown.page
+    total = _shown(base)
+    page.wait_for_function("document.querySelector('.gm-server-cluster') !== null")
+    assert page.evaluate(COUNT_ON_MAP) == total  # server clusters add up to every facility in view
+    assert shown.external and all("autonavi.com" in url for url in shown.external)
+    assert page.locator(".gm-notice").count() == 1  # the blocked tiles are reported, the page works on
+    points = [(117.97, 37.38), (118.3, 37.1), (121.47, 31.23)]
+    shifted = page.evaluate("pts => pts.map(p => GeoMaps.toDisplay(p[0], p[1]))", points)
+    for (lon, lat), (s_lat, s_lon) in zip(points, shifted, strict=True):
+        e_lon, e_lat = wgs84_to_gcj02(lon, lat)
+        assert abs(s_lon - float(e_lon)) < 1e-9 and abs(s_lat - float(e_lat)) < 1e-9
+    page.evaluate("() => { GeoMaps.state().map.setView(GeoMaps.toDisplay(117.97, 37.38), 15); }")
+    page.wait_for_function("document.querySelector('.leaflet-marker-icon.gm-marker') !== null")
+    browser.screenshot(shown, f"public-amap-viewport-{servers['backend']}")
+    assert shown.dialogs == [] and shown.errors == []
+    page.close()

@@ -1,0 +1,96 @@
+"""Map layers and page parts that need no database: escaping, symbols, labels, classes, CRS shift."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+import shapely
+
+from geo_service import vocab
+from geo_service.analysis.crs import wgs84_to_gcj02
+from geo_service.maps.i18n import LABELS, STRINGS
+from layers import station_density
+from layers.display import display_geometry, display_points
+from layers.element import ScriptCall
+from layers.escape import html_text, script_json
+from layers.facility_markers import navigation_templates
+from layers.navigation import encode_label, format_point, navigation_links
+from layers.registry import REGISTRY
+from layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
+
+PAYLOADS = [
+    "<img src=x onerror=alert(1)>",
+    "${alert(1)}",
+    "`);alert(1);//",
+    "</script><script>alert(1)</script>",
+    "<!-- '\"&\u2028\u2029",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_script_json_round_trips_and_contains_nothing_that_breaks_out(payload: str) -> None:
+    encoded = script_json({"name": payload, "nested": [payload]})
+    assert json.loads(encoded) == {"name": payload, "nested": [payload]}
+    assert not re.search(r"[<>&'`$\u2028\u2029]", encoded)
+
+
+def test_html_text_escapes_markup_and_quotes() -> None:
+    assert html_text('<a href="x">') == "&lt;a href=&quot;x&quot;&gt;"
+
+
+def test_script_call_embeds_escaped_config_and_rejects_bad_function_names() -> None:
+    call = ScriptCall("addLayer", {"title": PAYLOADS[3]})
+    assert "</script>" not in call.config
+    with pytest.raises(ValueError, match="function name"):
+        ScriptCall("x);alert(1", {})
+
+
+def test_registry_is_frozen_and_titles_exist_in_both_languages() -> None:
+    with pytest.raises(TypeError):
+        REGISTRY["x"] = REGISTRY["facilities"]  # type: ignore[index]
+    assert set(REGISTRY) >= {"facilities", "districts", "service_areas", "station_density"}
+    for spec in REGISTRY.values():
+        assert spec.title("zh", radius_m=1000) and spec.title("en", radius_m=1000)
+    assert REGISTRY["service_areas"].title("en", radius_m=1500) == "Service radius 1500 m"
+
+
+def test_every_code_has_a_symbol_and_an_english_label() -> None:
+    assert set(KIND_STYLES) == set(vocab.KINDS) == set(LABELS["en"]["kinds"])
+    assert set(AMENITY_ICONS) == set(vocab.AMENITIES) == set(LABELS["en"]["amenities"])
+    assert set(ACCESS_ICONS) == set(vocab.ACCESS_METHODS) == set(LABELS["en"]["access"])
+    assert set(LABELS["en"]["statuses"]) == set(vocab.STATUSES)
+    assert set(STRINGS["zh"]) == set(STRINGS["en"])
+
+
+def test_navigation_templates_filled_like_the_page_script_give_the_api_links() -> None:
+    name, lon, lat = "滨城区 驿站,一号|东", 117.974836, 37.379995
+    templates = navigation_templates("geo_service")
+    filled = {
+        vendor: url.replace("{lon}", f"{lon:.6f}").replace("{lat}", f"{lat:.6f}").replace("{label}", encode_label(name))
+        for vendor, url in templates.items()
+    }
+    expected = navigation_links(format_point(lon, lat), encode_label(name), mode="ride", app="geo_service")
+    assert filled == {vendor: expected[vendor] for vendor in filled}
+
+
+def test_class_breaks_are_round_and_cover_the_largest_value() -> None:
+    assert station_density.class_breaks([0.12, 0.76, 0.4]) == [0.2, 0.4, 0.6, 0.8, 1.0]
+    assert station_density.class_breaks([]) == [0.2, 0.4, 0.6, 0.8, 1.0]
+    breaks = station_density.class_breaks([37.0])
+    assert breaks[-1] >= 37 and breaks[0] == 10
+    assert station_density.color_for(None, breaks) == station_density.NO_DATA
+    assert station_density.color_for(0.0, breaks) == station_density.COLORS[0]
+
+
+def test_amap_display_shift_is_the_gcj02_formula() -> None:
+    lon, lat = np.array([117.97, 118.3]), np.array([37.38, 37.1])
+    shifted = display_points(lon, lat, "gcj02")
+    expected = wgs84_to_gcj02(lon, lat)
+    assert np.allclose(shifted, expected, atol=1e-6)
+    assert np.array_equal(display_points(lon, lat, "wgs84")[0], lon)
+    square = shapely.box(117.9, 37.3, 118.0, 37.4)
+    moved = display_geometry(square, "gcj02")
+    assert moved.bounds[0] == pytest.approx(float(wgs84_to_gcj02(117.9, 37.3)[0]), abs=1e-6)
