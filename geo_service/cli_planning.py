@@ -1,7 +1,8 @@
 """`geo-service coverage` and `geo-service plan`: the planner's questions, answered as files.
 
-Both write GeoJSON and GeoPackage layers, an XLSX/CSV table and a static HTML map into --out, using the
-same services as the API (so the numbers are the ones the API gives).
+Both write GeoJSON and GeoPackage layers, an XLSX/CSV table and a static HTML map (with its assets, so
+it opens offline) into --out, using the same services as the API (so the numbers are the ones the API
+gives).
 """
 
 from __future__ import annotations
@@ -10,16 +11,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
-import folium
 import geopandas as gpd
 import pandas as pd
 import typer
 
 from geo_service import exports
 from geo_service.cli_support import console, open_engine, run_steps
+from geo_service.maps.results import write_result_map
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
-from layers.coverage import gaps_layer, grid_layer, sites_layer
 
 Kind = Annotated[list[str], typer.Option("--kind", help="Facility kinds that count (repeatable; default station).")]
 District = Annotated[list[str], typer.Option("--district", help="Adcode or name (repeatable; default all).")]
@@ -62,10 +62,13 @@ def coverage(
         _write_layer(gaps, out, "gaps")
         (out / "summary.xlsx").write_bytes(exports.table_bytes(rows, "xlsx", notes=state["meta"]))
         (out / "summary.csv").write_bytes(exports.table_bytes(rows, "csv"))
-        layers = [gaps_layer(gaps)] + ([grid_layer(state["grid"])] if "grid" in state else [])
         if "grid" in state:
             _write_layer(state["grid"], out, "grid")
-        _write_map(out / "coverage.html", layers, gaps.total_bounds if len(gaps) else None)
+        with engine.connect() as conn:
+            radius = state["meta"]["radius_m"]
+            write_result_map(
+                conn, settings, out / "coverage.html", radius_m=radius, districts=tuple(district), gaps=gaps
+            )
         return str(out)
 
     run_steps([("measuring coverage", measure), ("writing files", write)])
@@ -118,9 +121,15 @@ def plan(
         (out / "sites.xlsx").write_bytes(
             exports.table_bytes(pd.DataFrame(sites.drop(columns="geometry")), "xlsx", sheet="sites", notes=notes)
         )
-        _write_map(
-            out / "plan.html", [sites_layer(sites, body["radius_m"])], sites.total_bounds if len(sites) else None
-        )
+        with engine.connect() as conn:
+            write_result_map(
+                conn,
+                settings,
+                out / "plan.html",
+                radius_m=body["radius_m"],
+                districts=tuple(district),
+                sites=[f["properties"] for f in body["features"]],
+            )
         return str(out)
 
     run_steps([("choosing sites", solve), ("writing files", write)])
@@ -140,14 +149,3 @@ def _read_json(path: Path | None) -> Any:
 def _write_layer(frame: gpd.GeoDataFrame, out: Path, name: str) -> None:
     (out / f"{name}.geojson").write_bytes(exports.layer_bytes(frame, "geojson", name))
     (out / f"{name}.gpkg").write_bytes(exports.layer_bytes(frame, "gpkg", name))
-
-
-def _write_map(path: Path, layers: list[Any], bounds: Any) -> None:
-    """A static map of the result layers (OSM tiles when online; the layers show without them)."""
-    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True)
-    for layer in layers:
-        layer.add_to(fmap)
-    folium.LayerControl().add_to(fmap)
-    if bounds is not None:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    fmap.save(str(path))

@@ -51,9 +51,9 @@ def test_script_call_embeds_escaped_config_and_rejects_bad_function_names() -> N
 def test_registry_is_frozen_and_titles_exist_in_both_languages() -> None:
     with pytest.raises(TypeError):
         REGISTRY["x"] = REGISTRY["facilities"]  # type: ignore[index]
-    assert set(REGISTRY) >= {"facilities", "districts", "service_areas", "station_density"}
+    assert set(REGISTRY) >= {"facilities", "districts", "service_areas", "station_density", "gaps", "suggested_sites"}
     for spec in REGISTRY.values():
-        assert spec.title("zh", radius_m=1000) and spec.title("en", radius_m=1000)
+        assert spec.title("zh", radius_m=1000, count=10) and spec.title("en", radius_m=1000, count=10)
     assert REGISTRY["service_areas"].title("en", radius_m=1500) == "Service radius 1500 m"
 
 

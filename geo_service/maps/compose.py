@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import geopandas as gpd
 import shapely
 from branca.element import MacroElement
 from shapely.geometry import shape
@@ -19,9 +20,24 @@ from geo_service.maps import data
 from geo_service.maps.i18n import strings
 from geo_service.maps.page import PageContext
 from geo_service.services import facilities as facility_service
+from geo_service.services.coverage import distance_grid as cell_distances
+from geo_service.services.coverage import gaps_frame, measure
+from geo_service.services.planning import plan_sites
+from geo_service.services.study_area import StudyArea, load_study_area
 from geo_service.settings import Settings
-from layers import districts, facility_markers, service_areas, station_density
+from layers import (
+    distance_grid,
+    districts,
+    facility_markers,
+    gaps,
+    service_areas,
+    station_density,
+    suggested_sites,
+)
 from layers.registry import REGISTRY
+
+SUGGESTED_SITES = 10  # sites the planner map suggests when its suggested_sites layer is asked for
+GRID_CELL_M = 2000.0  # the planner map's distance grid (finer grids: the API or `geo-service coverage`)
 
 
 class TooManyToEmbed(GeoServiceError):
@@ -60,8 +76,14 @@ class Sources:
             return _polygon_bounds(features) or data.data_bounds(self.conn, self.markers)
         return data.data_bounds(self.conn, self.markers)
 
+    plan_count: int = SUGGESTED_SITES
+
     def title(self, layer_id: str) -> str:
-        return REGISTRY[layer_id].title(self.ctx.lang, radius_m=self.radius_m)
+        return REGISTRY[layer_id].title(self.ctx.lang, radius_m=self.radius_m, count=self.plan_count)
+
+    @cached_property
+    def study_area(self) -> StudyArea:
+        return load_study_area(self.conn, ("station",), self.query.districts)
 
 
 def facilities_layer(src: Sources) -> MacroElement:
@@ -101,11 +123,39 @@ def station_density_layer(src: Sources) -> MacroElement:
     return station_density.layer(src.title("station_density"), features, breaks, words["no_data"])
 
 
+def gaps_layer(src: Sources, frame: gpd.GeoDataFrame | None = None) -> MacroElement:
+    """Gaps of the page's study area, or of `frame` (gaps_frame output) when already computed."""
+    words = strings(src.ctx.lang)
+    if frame is None:
+        frame = gaps_frame(measure(src.study_area, src.radius_m))
+
+    def describe(row: Any) -> list[str]:
+        return [row.name, words["gap_area"].format(a=row.area_km2), words["gap_demand"].format(d=row.uncovered_demand)]
+
+    return gaps.layer(src.title("gaps"), gaps.gap_features(frame, crs=src.ctx.base.crs, describe=describe))
+
+
+def distance_grid_layer(src: Sources) -> MacroElement:
+    cells = cell_distances(src.study_area, "square", GRID_CELL_M)
+    return distance_grid.layer(src.title("distance_grid"), distance_grid.cell_features(cells, crs=src.ctx.base.crs))
+
+
+def suggested_sites_layer(src: Sources, sites: list[dict[str, Any]] | None = None) -> MacroElement:
+    """Sites planned for the page's study area (greedy), or `sites` (plan output) when already planned."""
+    if sites is None:
+        sites = plan_sites(src.study_area, src.plan_count, src.radius_m, solver="greedy").sites
+    centres = suggested_sites.site_centres(sites, crs=src.ctx.base.crs)
+    return suggested_sites.layer(src.title("suggested_sites"), centres, src.radius_m)
+
+
 BUILDERS: Mapping[str, Callable[[Sources], MacroElement]] = {
     "facilities": facilities_layer,
     "districts": districts_layer,
     "service_areas": service_areas_layer,
     "station_density": station_density_layer,
+    "gaps": gaps_layer,
+    "distance_grid": distance_grid_layer,
+    "suggested_sites": suggested_sites_layer,
 }
 
 

@@ -23,7 +23,17 @@ from geo_service.settings import Settings
 from layers.element import ScriptCall
 
 PUBLIC_LAYERS = ("districts", "facilities")
-COVERAGE_LAYERS = ("station_density", "districts", "service_areas", "facilities")
+COVERAGE_LAYERS = (
+    "station_density",
+    "distance_grid",
+    "gaps",
+    "districts",
+    "service_areas",
+    "suggested_sites",
+    "facilities",
+)
+# drawn without ?layers=; the grid and the suggested sites cost a computation each, so they are asked for
+COVERAGE_DEFAULT = ("station_density", "gaps", "districts", "service_areas", "facilities")
 NEARBY_LIMIT = 10
 
 
@@ -51,7 +61,7 @@ def coverage_page(
     """Stations with their service radius over a choropleth of stations per 10,000 people."""
     radius = radius_m or settings.map_service_radius_m
     src = Sources(conn, settings, ctx, query, kinds=("station",), radius_m=radius)
-    chosen = chosen_layers(COVERAGE_LAYERS, layers)
+    chosen = chosen_layers(COVERAGE_LAYERS, layers or COVERAGE_DEFAULT)
     document, fmap = new_page(ctx, "coverage", strings(ctx.lang)["coverage_title"], src.bounds())
     for layer_id in chosen:
         BUILDERS[layer_id](src).add_to(fmap)

@@ -1,0 +1,44 @@
+"""Static maps of planning results (`geo-service coverage` / `plan`): the planner map's layers over
+already computed gaps and sites, written with their assets so the folder opens offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from sqlalchemy import Connection
+
+from geo_service.maps import assets
+from geo_service.maps.basemaps import basemap
+from geo_service.maps.compose import Sources, districts_layer, facilities_layer, gaps_layer, suggested_sites_layer
+from geo_service.maps.data import MapQuery
+from geo_service.maps.i18n import strings
+from geo_service.maps.page import PageContext, new_page, render
+from geo_service.settings import Settings
+
+
+def write_result_map(
+    conn: Connection,
+    settings: Settings,
+    path: Path,
+    *,
+    radius_m: float,
+    districts: tuple[str, ...] = (),
+    gaps: gpd.GeoDataFrame | None = None,
+    sites: list[dict[str, Any]] | None = None,
+) -> Path:
+    """`path` (an .html file) plus `assets/` beside it: districts, stations, and the given results."""
+    ctx = PageContext("zh", "static", basemap(settings), settings.nav_app_name, "assets")
+    query = MapQuery(districts=districts)
+    src = Sources(conn, settings, ctx, query, kinds=("station",), radius_m=radius_m, plan_count=len(sites or []))
+    document, fmap = new_page(ctx, "coverage", strings("zh")["coverage_title"], src.bounds())
+    if gaps is not None:
+        gaps_layer(src, gaps).add_to(fmap)
+    districts_layer(src).add_to(fmap)
+    if sites is not None:
+        suggested_sites_layer(src, sites).add_to(fmap)
+    facilities_layer(src).add_to(fmap)
+    path.write_text(render(document, fmap), encoding="utf-8")
+    assets.copy_assets(path.parent / "assets")
+    return path

@@ -1,0 +1,42 @@
+"""Distance grid: cells coloured by the distance from their centre to the nearest facility."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+from branca.element import MacroElement
+from shapely.geometry import mapping
+
+from layers.display import DisplayCrs, display_geometry
+from layers.element import script_layer
+from layers.spec import LayerSpec
+
+SPEC = LayerSpec("distance_grid", {"zh": "到最近驿站距离", "en": "Distance to the nearest station"})
+#: upper bound (m) → colour; farther than the last bound is FAR
+BREAKS = ((500, "#1a9850"), (1000, "#91cf60"), (2000, "#d9ef8b"), (5000, "#fee08b"), (10000, "#fc8d59"))
+FAR = "#d73027"
+
+
+def color_for(distance_m: float) -> str:
+    return next((color for bound, color in BREAKS if distance_m <= bound), FAR)
+
+
+def cell_features(cells: gpd.GeoDataFrame, *, crs: DisplayCrs) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "Feature",
+            "geometry": mapping(display_geometry(row.geometry, crs)),
+            "properties": {
+                "style": {"fillColor": color_for(row.distance_m), "fillOpacity": 0.55, "weight": 0},
+                "lines": [f"{row.distance_m:,.0f} m"],
+            },
+        }
+        for row in cells.itertuples(index=False)
+    ]
+
+
+def layer(title: str, features: list[dict[str, Any]]) -> MacroElement:
+    legend = [[color, f"≤ {bound / 1000:g} km"] for bound, color in BREAKS] + [[FAR, f"> {BREAKS[-1][0] / 1000:g} km"]]
+    config = {"type": "areas", "id": SPEC.id, "title": title, "features": features, "legend": legend}
+    return script_layer(config | {"interactive": True, "show": True, "swatch": BREAKS[2][1]})
