@@ -34,7 +34,8 @@ def test_grid_and_suggested_sites_on_request(client) -> None:
     assert response.status_code == 200
     configs = _layer_configs(response.text)
     assert set(configs) == {"suggested_sites", "distance_grid", "districts"}
-    assert len(configs["suggested_sites"]["centres"]) == 10
+    sites = configs["suggested_sites"]["sites"]
+    assert len(sites) == 10 and sites[0]["lines"][0].endswith("#1")
 
 
 def test_unknown_layer_is_422(client) -> None:

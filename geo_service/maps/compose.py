@@ -144,8 +144,17 @@ def suggested_sites_layer(src: Sources, sites: list[dict[str, Any]] | None = Non
     """Sites planned for the page's study area (greedy), or `sites` (plan output) when already planned."""
     if sites is None:
         sites = plan_sites(src.study_area, src.plan_count, src.radius_m, solver="greedy").sites
-    centres = suggested_sites.site_centres(sites, crs=src.ctx.base.crs)
-    return suggested_sites.layer(src.title("suggested_sites"), centres, src.radius_m)
+    words = strings(src.ctx.lang)
+
+    def describe(site: dict[str, Any]) -> list[str]:
+        return [
+            words["site_rank"].format(rank=site["rank"]),
+            words["site_demand"].format(d=site["gain_demand"]),
+            words["site_area"].format(a=site["gain_area_km2"]),
+        ]
+
+    items = suggested_sites.site_items(sites, crs=src.ctx.base.crs, describe=describe)
+    return suggested_sites.layer(src.title("suggested_sites"), items, src.radius_m)
 
 
 BUILDERS: Mapping[str, Callable[[Sources], MacroElement]] = {

@@ -176,7 +176,7 @@
   GM.overlay = function (entry) { page.overlays.push(entry); };
 
   GM.addLayer = function (map, cfg) {
-    var draw = {facilities: GM.facilityLayer, areas: areaLayer, circles: circleLayer}[cfg.type];
+    var draw = {facilities: GM.facilityLayer, areas: areaLayer, circles: circleLayer, sites: siteLayer}[cfg.type];
     if (!draw) throw new Error('unknown layer type ' + cfg.type);
     draw(map, cfg);
   };
@@ -206,6 +206,21 @@
     var renderer = L.canvas({padding: 0.3}), group = L.layerGroup();
     cfg.centres.forEach(function (c) {
       L.circle(c, L.extend({radius: cfg.radius_m, interactive: false, renderer: renderer}, cfg.style)).addTo(group);
+    });
+    group.addTo(map);
+    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color});
+  }
+
+  /** Suggested sites: the service radius (metres) and a dot that stays visible at any zoom, with a
+   *  tooltip of text lines (rank, gains) set through textContent. */
+  function siteLayer(map, cfg) {
+    var group = L.featureGroup();
+    cfg.sites.forEach(function (site) {
+      L.circle(site.at, L.extend({radius: cfg.radius_m, interactive: false}, cfg.style)).addTo(group);
+      var dot = L.circleMarker(site.at, {radius: 7, color: '#ffffff', weight: 2, fillColor: cfg.style.color, fillOpacity: 1});
+      var tip = el('div', 'gm-tip');
+      site.lines.forEach(function (line, i) { tip.append(el(i ? 'div' : 'strong', null, line)); });
+      dot.bindTooltip(tip, {sticky: true}).addTo(group);
     });
     group.addTo(map);
     GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color});
