@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,34 +25,27 @@ Radius = Annotated[float | None, Query(allow_inf_nan=False, description="service
 Preset = Annotated[str | None, Query(description="walk-15 | shandong-urban | shandong-dense | ebike-10")]
 
 
-def _query(kind: list[str], district: list[str], radius_m: float | None, preset: str | None):  # type: ignore[no-untyped-def]
+def coverage_query(
+    kind: Kinds = [], district: Districts = [], radius_m: Radius = None, preset: Preset = None
+) -> coverage_service.CoverageQuery:
+    """The parameters every coverage endpoint shares."""
     return coverage_service.CoverageQuery(tuple(kind), tuple(district), radius_m, preset)
 
 
+CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_query)]
+
+
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
-def gaps(
-    conn: ConnectionDep,
-    settings: SettingsDep,
-    kind: Kinds = [],
-    district: Districts = [],
-    radius_m: Radius = None,
-    preset: Preset = None,
-) -> GeoJSONResponse:
-    report, meta = coverage_service.coverage_report(conn, _query(kind, district, radius_m, preset), settings)
+def gaps(conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
+    report, meta = coverage_service.coverage_report(conn, query, settings)
     return GeoJSONResponse(feature_collection(coverage_service.gaps_frame(report), **meta))
 
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
 def summary(
-    conn: ConnectionDep,
-    settings: SettingsDep,
-    kind: Kinds = [],
-    district: Districts = [],
-    radius_m: Radius = None,
-    preset: Preset = None,
-    format: Literal["json", "csv", "xlsx"] = "json",
+    conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep, format: Literal["json", "csv", "xlsx"] = "json"
 ) -> Response:
-    report, meta = coverage_service.coverage_report(conn, _query(kind, district, radius_m, preset), settings)
+    report, meta = coverage_service.coverage_report(conn, query, settings)
     rows = coverage_service.summary_rows(report)
     if format == "json":
         return JSONResponse({"districts": rows[:-1], "total": rows[-1], **meta})

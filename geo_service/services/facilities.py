@@ -12,7 +12,7 @@ from geo_service import vocab
 from geo_service.errors import InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
-from geo_service.services.validation import check_codes
+from geo_service.services.validation import check_codes, resolve_districts
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,6 @@ class FacilityPage:
     matched: int
     limit: int
     offset: int
-
-
-def _resolve_districts(conn: Connection, keys: Sequence[str]) -> tuple[str, ...]:
-    adcodes = []
-    for key in keys:
-        adcode = district_queries.resolve_district(conn, key)
-        if adcode is None:
-            raise InvalidParameter("district", f"unknown district {key!r}; give an adcode (371602) or a name (滨城区)")
-        adcodes.append(adcode)
-    return tuple(adcodes)
 
 
 def parse_bbox(raw: str | None, parameter: str = "bbox") -> tuple[float, float, float, float] | None:
@@ -62,7 +52,7 @@ def facility_filter(
     """Checked filters: codes of the vocabularies, districts by adcode or name, a bounding box, a search text."""
     return facility_queries.FacilityFilter(
         kinds=check_codes("kind", kinds, vocab.KINDS),
-        district_adcodes=_resolve_districts(conn, districts),
+        district_adcodes=resolve_districts(conn, districts),
         statuses=check_codes("status", statuses, vocab.STATUSES),
         bbox=bbox,
         text=(text or "").strip() or None,
@@ -113,4 +103,4 @@ def data_extent(conn: Connection) -> tuple[float, float, float, float] | None:
 
 def district_outlines(conn: Connection, districts: Sequence[str] = ()) -> Sequence[RowMapping]:
     """County-level districts (all, or those named by adcode or name) with population, seat and WKB outline."""
-    return district_queries.district_shapes(conn, _resolve_districts(conn, districts))
+    return district_queries.district_shapes(conn, resolve_districts(conn, districts))

@@ -25,7 +25,7 @@ from geo_service.analysis.metric import MetricFrame
 from geo_service.errors import InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
-from geo_service.services.validation import check_codes
+from geo_service.services.validation import check_codes, resolve_districts
 
 FloatArray = NDArray[np.float64]
 _METRES_PER_DEGREE: Final = 110_574.0  # shortest degree (latitude, at the equator): a safe over-reach
@@ -106,13 +106,7 @@ def resolve_radius(radius_m: float | None, preset: str | None, cap_m: float) -> 
 def load_study_area(conn: Connection, kinds: Sequence[str], districts: Sequence[str]) -> StudyArea:
     """Districts (by adcode or name; all county-level units when none) and the open facilities."""
     checked = check_codes("kind", list(kinds) or ["station"], vocab.KINDS)
-    adcodes = []
-    for key in districts:
-        adcode = district_queries.resolve_district(conn, key)
-        if adcode is None:
-            raise InvalidParameter("district", f"unknown district {key!r}; give an adcode (371602) or a name (滨城区)")
-        adcodes.append(adcode)
-    rows = district_queries.district_shapes(conn, tuple(adcodes))
+    rows = district_queries.district_shapes(conn, resolve_districts(conn, districts))
     if not rows:
         raise InvalidParameter("district", "no county-level districts are loaded (run `geo-service init`)")
     sites = facility_queries.facility_points(conn, checked)
