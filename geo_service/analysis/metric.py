@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
@@ -22,10 +22,10 @@ ZONE_WIDTH_DEG = 6.0
 
 @dataclass(frozen=True, eq=False)
 class MetricFrame:
-    """A local metric CRS and its transforms to and from WGS-84 lon/lat (compared by identity:
+    """A local metric projection and its transforms to and from WGS-84 lon/lat (compared by identity:
     local_frame hands out one instance per centre)."""
 
-    crs: CRS
+    proj: str  # PROJ definition of the projection
     to_metric: Transformer
     to_wgs84: Transformer
 
@@ -47,12 +47,15 @@ def _apply(transformer: Transformer, xy):  # type: ignore[no-untyped-def]
 def local_frame(lon_0: float, lat_0: float) -> MetricFrame:
     """Transverse Mercator (WGS-84 ellipsoid, k=1) centred on (lon_0, lat_0); units metres.
 
-    Cached: building the transformers costs milliseconds, and the same areas are measured again."""
-    crs = CRS.from_proj4(f"+proj=tmerc +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m")
+    Built as PROJ pipelines (~0.1 ms) rather than from CRS objects (~20 ms, a database search), and
+    cached, since the same areas are measured again."""
+    proj = f"+proj=tmerc +lat_0={lat_0:.6f} +lon_0={lon_0:.6f} +k=1 +x_0=0 +y_0=0 +ellps=WGS84"
+    degrees = "+step +proj=unitconvert +xy_in=deg +xy_out=rad"
+    radians = "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
     return MetricFrame(
-        crs,
-        Transformer.from_crs("EPSG:4326", crs, always_xy=True),
-        Transformer.from_crs(crs, "EPSG:4326", always_xy=True),
+        proj,
+        Transformer.from_pipeline(f"+proj=pipeline {degrees} +step {proj}"),
+        Transformer.from_pipeline(f"+proj=pipeline +step +inv {proj} {radians}"),
     )
 
 
