@@ -8,7 +8,7 @@ from typing import Any
 import geopandas as gpd
 
 
-def feature_collection(frame: gpd.GeoDataFrame, **members: Any) -> dict[str, Any]:
+def frame_collection(frame: gpd.GeoDataFrame, **members: Any) -> dict[str, Any]:
     """A GeoDataFrame (WGS-84) as a GeoJSON dict with foreign members (radius, method, …)."""
     collection: dict[str, Any] = json.loads(frame.to_json(drop_id=True, na="null"))
     collection.update(members)

@@ -81,9 +81,7 @@ def loaded_db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     generator = new_database_url(str(request.param), tmp_path_factory.mktemp("loaded"))
     url = next(generator)
     engine = make_engine(Settings(db_url=url))
-    setup.upgrade_schema(engine)
-    setup.load_boundaries(engine, DATA_DIR)
-    setup.load_sample(engine, DATA_DIR)
+    setup.prepare(engine, DATA_DIR)
     engine.dispose()
     yield url
     generator.close()

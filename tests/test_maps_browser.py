@@ -66,9 +66,7 @@ def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     databases = new_database_url(str(request.param), tmp_path_factory.mktemp("browser"))
     url = next(databases)
     engine = make_engine(Settings(db_url=url))
-    setup.upgrade_schema(engine)
-    setup.load_boundaries(engine, DATA_DIR)
-    setup.load_sample(engine, DATA_DIR)
+    setup.prepare(engine, DATA_DIR)
     with engine.begin() as conn:
         insert_facilities(conn, _hostile_records())
     engine.dispose()

@@ -27,9 +27,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(empty_engine: Engine, empty_db_url: str) -> Iterator[str]:
-    setup.upgrade_schema(empty_engine)
-    setup.load_boundaries(empty_engine, DATA_DIR)
-    setup.load_sample(empty_engine, DATA_DIR)
+    setup.prepare(empty_engine, DATA_DIR)
     port = _free_port()
     env = {**os.environ, "GEO_DB_URL": empty_db_url, "GEO_INDEX_REFRESH_S": "1.0"}
     cmd = [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", "2"]

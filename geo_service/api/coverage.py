@@ -15,7 +15,7 @@ from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
-from layers.coverage import feature_collection
+from layers.coverage import frame_collection
 
 router = APIRouter(prefix="/api/v1", tags=["coverage & planning"])
 
@@ -38,7 +38,7 @@ CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_qu
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
 def gaps(conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
     report, meta = coverage_service.coverage_report(conn, query, settings)
-    return GeoJSONResponse(feature_collection(coverage_service.gaps_frame(report), **meta))
+    return GeoJSONResponse(frame_collection(coverage_service.gaps_frame(report), **meta))
 
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
@@ -66,7 +66,7 @@ def grid(
     cell: Annotated[str, Query(description="square:<metres> or h3:<resolution>")] = "square:1000",
 ) -> GeoJSONResponse:
     cells, meta = coverage_service.grid_report(conn, tuple(kind), tuple(district), cell, settings)
-    return GeoJSONResponse(feature_collection(cells, **meta))
+    return GeoJSONResponse(frame_collection(cells, **meta))
 
 
 class PlanRequest(BaseModel):

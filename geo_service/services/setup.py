@@ -55,3 +55,11 @@ def load_sample(engine: Engine, data_dir: Path) -> LoadReport:
         inserted = facility_queries.insert_facilities(conn, new)
     log.debug("sample facilities: %d inserted, %d already present", inserted, len(present))
     return LoadReport(inserted, len(present))
+
+
+def prepare(engine: Engine, data_dir: Path, *, sample: bool = True) -> None:
+    """Schema, boundaries and (optionally) the sample data: a ready database in one call."""
+    upgrade_schema(engine)
+    load_boundaries(engine, data_dir)
+    if sample:
+        load_sample(engine, data_dir)

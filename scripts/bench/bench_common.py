@@ -50,9 +50,7 @@ def fresh_database(backend: str, workdir: Path, *, national: bool = False) -> It
         url = make_url(server).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(Settings(db_url=url))
     try:
-        setup.upgrade_schema(engine)
-        setup.load_boundaries(engine, PROJECT_ROOT / "data")
-        setup.load_sample(engine, PROJECT_ROOT / "data")
+        setup.prepare(engine, PROJECT_ROOT / "data")
         if national:
             import build_national_sample
 
