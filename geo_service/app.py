@@ -18,18 +18,19 @@ from geo_service.api.errors import install_error_handlers
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
 from geo_service.settings import Settings
+from layers.facilities import NearestFeatures
 
 log = logging.getLogger(__name__)
 
 
-async def _refresh(service: NearestService) -> None:
+async def _refresh(service: NearestService[NearestFeatures]) -> None:
     try:
         await asyncio.to_thread(service.refresh)
     except SQLAlchemyError as exc:  # database down or not migrated: keep serving the last snapshot
         log.warning("nearest index not refreshed: %s", exc.__class__.__name__)
 
 
-async def _keep_index_fresh(service: NearestService, every_s: float) -> None:
+async def _keep_index_fresh(service: NearestService[NearestFeatures], every_s: float) -> None:
     """Poll the data revision so edits reach this worker's index within about `every_s` seconds."""
     while True:
         await asyncio.sleep(every_s)
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = make_engine(settings)
-        app.state.nearest = NearestService(app.state.engine, settings)
+        app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
         await _refresh(app.state.nearest)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, settings.index_refresh_s))
         try:
@@ -72,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(nearest.router)
+    app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(coverage.router)
     maps.install(app, settings)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 import orjson
 
 from geo_service import vocab
+from layers.navigation import TravelMode, encode_label, format_point, navigation_links_json
 
 _COPIED = (
     "code",
@@ -55,31 +56,61 @@ def feature_collection(features: Iterable[dict[str, Any]], **members: Any) -> di
     return {"type": "FeatureCollection", "features": list(features), **members}
 
 
-# The nearest endpoint answers thousands of requests a second: its features are serialised once per
-# facility (the static part, when the index is built) and completed per request by splicing bytes.
+class NearestFeatures:
+    """The nearest answer's features, serialised once per facility when the index is built.
+
+    The nearest endpoint answers thousands of requests a second, so the static part of every feature
+    (properties, geometry, the percent-encoded name and formatted position the deep links need) is
+    prepared once, off the request path, and `complete` closes one feature with the per-query values by
+    splicing bytes. Positions are those of the rows given to `from_rows` (the nearest index's positions).
+    """
+
+    __slots__ = ("_labels", "_points", "_prefixes")
+
+    def __init__(self, prefixes: tuple[bytes, ...], labels: tuple[str, ...], points: tuple[tuple[str, str], ...]):
+        self._prefixes, self._labels, self._points = prefixes, labels, points
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[Any, Any]]) -> NearestFeatures:
+        """Prepare the features of facility rows (the columns of queries.facilities.FACILITY_COLUMNS)."""
+        return cls(
+            tuple(_open_feature(facility_feature(row)) for row in rows),
+            tuple(encode_label(row["name"]) for row in rows),
+            tuple(format_point(row["lon"], row["lat"]) for row in rows),
+        )
+
+    def __len__(self) -> int:
+        return len(self._prefixes)
+
+    def complete(
+        self,
+        position: int,
+        *,
+        distance_m: float,
+        bearing_deg: float,
+        open_state: str,
+        mode: TravelMode,
+        app: str,
+        origin: tuple[str, str],
+    ) -> bytes:
+        """The feature at `position` with distance, bearing, open state and deep links from `origin`
+        (layers.navigation.format_point of the rider), formatted directly: `open_state` is one of
+        open/closed/unknown and the links are URL-safe, so the only values formatted are two finite floats."""
+        links = navigation_links_json(self._points[position], self._labels[position], mode=mode, app=app, origin=origin)
+        open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
+        extra = (
+            f',"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
+            f'"open_now":{open_now},"navigation":{links}}}}}'
+        )
+        return self._prefixes[position] + extra.encode()
 
 
-def feature_prefix(feature: dict[str, Any]) -> bytes:
-    """A facility feature as JSON bytes, open at the end of its properties object."""
+def _open_feature(feature: dict[str, Any]) -> bytes:
+    """A feature as JSON bytes, open at the end of its (non-empty) properties object."""
     encoded = orjson.dumps(feature)
     if not encoded.endswith(b"}}") or not feature["properties"]:
         raise ValueError("the feature must end with a non-empty properties object")
     return encoded[:-2]
-
-
-def completed_nearest_feature(
-    prefix: bytes, *, distance_m: float, bearing_deg: float, open_state: str, navigation_json: str
-) -> bytes:
-    """Close a feature_prefix with the per-query properties, formatted directly (the hottest loop).
-
-    `open_state` is one of open/closed/unknown and `navigation_json` a ready JSON object, so the only
-    values formatted here are two finite floats."""
-    open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
-    extra = (
-        f',"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
-        f'"open_now":{open_now},"navigation":{navigation_json}}}}}'
-    )
-    return prefix + extra.encode()
 
 
 def collection_bytes(features: list[bytes], members: dict[str, Any]) -> bytes:

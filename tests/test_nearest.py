@@ -212,3 +212,15 @@ def test_fast_path_and_fastapi_route_answer_alike(loaded_db_url: str) -> None:
             )
         spec = fast.get("/openapi.json").json()["paths"]["/api/v1/facilities/nearest"]["get"]
         assert {p["name"] for p in spec["parameters"]} >= {"lon", "lat", "crs", "kind", "amenity", "open_now", "at"}
+
+
+def test_openapi_states_the_caps_the_app_serves_with() -> None:
+    """Defaults and caps in the documentation come from Settings, not from copied literals."""
+    from geo_service.app import create_app
+    from geo_service.settings import Settings
+
+    settings = Settings(nearest_default_limit=3, nearest_max_limit=12, nearest_max_distance_m=7000)
+    spec = create_app(settings).openapi()["paths"]["/api/v1/facilities/nearest"]["get"]
+    schemas = {p["name"]: p["schema"] for p in spec["parameters"]}
+    assert (schemas["limit"]["default"], schemas["limit"]["maximum"]) == (3, 12)
+    assert schemas["max_distance_m"]["maximum"] == 7000

@@ -1,13 +1,16 @@
 """GET /api/v1/facilities/nearest — the rider's question, answered from memory (async, no DB I/O).
 
 This is the hottest route: parameters are read by hand (geo_service.api.query_params), features are
-spliced from pre-serialised JSON (layers.facilities), and the application (geo_service.app) hands GETs
+spliced from JSON pre-serialised per facility (layers.facilities.NearestFeatures, prepared with each
+index snapshot), and the application (geo_service.app) hands GETs
 of this path straight to `fast_path`, skipping FastAPI's middleware, routing and dependency solving
 (~45 µs a request, as much as a whole hello-world request). The FastAPI route stays registered with the
 same `answer`, so OpenAPI documents it. Measured by scripts/bench/nearest_http.py.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,48 +20,63 @@ from geo_service.analysis.crs import COORD_SYSTEMS
 from geo_service.api import query_params as qp
 from geo_service.api.errors import error_response
 from geo_service.services.nearest import NearestQuery, NearestResult, NearestService
-from layers.facilities import collection_bytes, completed_nearest_feature
-from layers.navigation import TRAVEL_MODES, TravelMode, format_point, navigation_links_json
+from geo_service.settings import Settings
+from layers.facilities import NearestFeatures, collection_bytes
+from layers.navigation import TRAVEL_MODES, TravelMode, format_point
 
 NEAREST_PATH = "/api/v1/facilities/nearest"
-router = APIRouter(tags=["facilities"])
-
-_NUMBER, _TEXT, _LIST = {"type": "number"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}}
-_DOC = qp.openapi_parameters(
-    [
-        ("lon", _NUMBER, True, "longitude of the rider, in `crs`"),
-        ("lat", _NUMBER, True, "latitude of the rider, in `crs`"),
-        (
-            "crs",
-            {"enum": list(COORD_SYSTEMS), "default": "wgs84"},
-            False,
-            "wgs84 (GPS), gcj02 (Amap/Tencent/WeChat) or bd09 (Baidu); converted to WGS-84 once",
-        ),
-        ("kind", _LIST, False, "facility kinds, any of (station, rest_base, mediation_centre); repeatable"),
-        ("amenity", _LIST, False, "required amenities, all of (e.g. toilet, ebike_charging); repeatable"),
-        ("open_now", {"type": "boolean", "default": False}, False, "only facilities open at `at` (default now)"),
-        ("at", {"type": "string", "format": "date-time"}, False, "ISO time for open/closed; naive = local time"),
-        ("limit", {"type": "integer", "default": 5, "maximum": 50}, False, "how many facilities"),
-        ("max_distance_m", _NUMBER, False, "search radius in metres (geodesic)"),
-        ("mode", {"enum": list(TRAVEL_MODES), "default": "ride"}, False, "travel mode of the navigation links"),
-    ]
-)
+Service = NearestService[NearestFeatures]
+_NUMBER, _LIST = {"type": "number"}, {"type": "array", "items": {"type": "string"}}
 
 
-@router.get(
-    NEAREST_PATH,
-    summary="Nearest open facilities, nearest first, with geodesic distance and navigation links",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
-    openapi_extra=_DOC,
-)
+def _parameters(settings: Settings) -> dict[str, Any]:
+    """The route's OpenAPI parameters; defaults and caps come from the settings the app serves with."""
+    limit = {"type": "integer", "default": settings.nearest_default_limit, "minimum": 1}
+    limit["maximum"] = settings.nearest_max_limit
+    radius = {**_NUMBER, "exclusiveMinimum": 0, "maximum": settings.nearest_max_distance_m}
+    return qp.openapi_parameters(
+        [
+            ("lon", _NUMBER, True, "longitude of the rider, in `crs`"),
+            ("lat", _NUMBER, True, "latitude of the rider, in `crs`"),
+            (
+                "crs",
+                {"enum": list(COORD_SYSTEMS), "default": "wgs84"},
+                False,
+                "wgs84 (GPS), gcj02 (Amap/Tencent/WeChat) or bd09 (Baidu); converted to WGS-84 once",
+            ),
+            ("kind", _LIST, False, "facility kinds, any of (station, rest_base, mediation_centre); repeatable"),
+            ("amenity", _LIST, False, "required amenities, all of (e.g. toilet, ebike_charging); repeatable"),
+            ("open_now", {"type": "boolean", "default": False}, False, "only facilities open at `at` (default now)"),
+            ("at", {"type": "string", "format": "date-time"}, False, "ISO time for open/closed; naive = local time"),
+            ("limit", limit, False, "how many facilities"),
+            ("max_distance_m", radius, False, "search radius in metres (geodesic)"),
+            ("mode", {"enum": list(TRAVEL_MODES), "default": "ride"}, False, "travel mode of the navigation links"),
+        ]
+    )
+
+
+def router(settings: Settings) -> APIRouter:
+    """The documented route (the fast path in geo_service.app serves the same `answer`)."""
+    routes = APIRouter(tags=["facilities"])
+    routes.add_api_route(
+        NEAREST_PATH,
+        nearest,
+        methods=["GET"],
+        summary="Nearest open facilities, nearest first, with geodesic distance and navigation links",
+        response_class=Response,
+        responses={200: {"content": {"application/geo+json": {}}}},
+        openapi_extra=_parameters(settings),
+    )
+    return routes
+
+
 async def nearest(request: Request) -> Response:
     """Documents the route and serves it when the fast path is not in front (same code path)."""
-    service: NearestService = request.app.state.nearest
+    service: Service = request.app.state.nearest
     return Response(answer(service, request.scope["query_string"]), media_type="application/geo+json")
 
 
-def answer(service: NearestService, raw_query: bytes) -> bytes:
+def answer(service: Service, raw_query: bytes) -> bytes:
     """The GeoJSON body for a raw query string; raises InvalidParameter / DatabaseUnavailable."""
     params = qp.parse_query(raw_query)
     query = NearestQuery(
@@ -76,18 +94,18 @@ def answer(service: NearestService, raw_query: bytes) -> bytes:
     return _collection(service.find(query), mode, service.settings.nav_app_name)
 
 
-def _collection(result: NearestResult, mode: TravelMode, app: str) -> bytes:
+def _collection(result: NearestResult[NearestFeatures], mode: TravelMode, app: str) -> bytes:
     snapshot, origin = result.snapshot, result.origin
     rider = format_point(*origin)
     features = [
-        completed_nearest_feature(
-            snapshot.feature_json[hit.position],
+        snapshot.presented.complete(
+            hit.position,
             distance_m=hit.distance_m,
             bearing_deg=hit.bearing_deg,
             open_state=hit.open_state.value,
-            navigation_json=navigation_links_json(
-                snapshot.nav_points[hit.position], snapshot.nav_labels[hit.position], mode=mode, app=app, origin=rider
-            ),
+            mode=mode,
+            app=app,
+            origin=rider,
         )
         for hit in result.hits
     ]
@@ -102,7 +120,7 @@ def _collection(result: NearestResult, mode: TravelMode, app: str) -> bytes:
 _HEADERS = [(b"content-type", b"application/geo+json")]
 
 
-async def fast_path(service: NearestService, scope: Scope, send: Send) -> None:
+async def fast_path(service: Service, scope: Scope, send: Send) -> None:
     """Serve a GET of NEAREST_PATH as a bare ASGI call, outside FastAPI's middleware and routing.
 
     Errors are mapped by api.errors.error_response, exactly as FastAPI's handlers would; an unexpected

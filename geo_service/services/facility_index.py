@@ -3,14 +3,19 @@
 A snapshot is immutable: workers build a new one in a background thread when the database's data
 revision changes (see migration 0002) and swap it in with one assignment, so a request always sees one
 consistent version.
+
+The snapshot knows nothing of how an answer is presented. Whoever presents it passes a `prepare`
+function that turns the indexed rows into whatever it needs per position (the API's pre-serialised
+features); the result travels in the snapshot as `presented`, so the index and its presentation are
+built together off the request path and can never be out of step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,9 +24,8 @@ from opening_hours import OpeningHours
 from geo_service import vocab
 from geo_service.analysis.hours import OpenState, parse_hours, state_with_next_change
 from geo_service.analysis.nearest import GeodesicKNN
-from layers.facilities import facility_feature, feature_prefix
-from layers.navigation import encode_label, format_point
 
+P = TypeVar("P")  # what the presenter prepares from the rows (opaque here)
 AMENITY_BIT: dict[str, int] = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
 
 
@@ -34,7 +38,7 @@ def amenity_mask(codes: Sequence[str]) -> int:
 
 
 @dataclass(frozen=True)
-class FacilitySnapshot:
+class FacilitySnapshot(Generic[P]):
     """Arrays aligned by position: one entry per open facility."""
 
     revision: int
@@ -44,9 +48,7 @@ class FacilitySnapshot:
     amenity_bits: tuple[int, ...]  # AMENITY_BIT mask per facility
     amenity_counts: Mapping[str | None, Mapping[int, int]]  # kind → amenity bit → facilities with it
     hours: tuple[OpeningHours | None, ...]
-    feature_json: tuple[bytes, ...]  # layers.facilities.feature_prefix of each facility
-    nav_labels: tuple[str, ...]  # layers.navigation.encode_label of each name
-    nav_points: tuple[tuple[str, str], ...]  # layers.navigation.format_point of each position
+    presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: tuple[float, float, float, float] | None
     # position → (state, known from, known until): a state holds until the hours' next change (hours
@@ -56,7 +58,7 @@ class FacilitySnapshot:
     )
 
     def __len__(self) -> int:
-        return len(self.feature_json)
+        return len(self.lon)
 
     def open_state(self, position: int, wall_clock: datetime) -> OpenState:
         """state_at for one facility at a naive local time, memoised until the next change."""
@@ -81,8 +83,9 @@ def build_snapshot(
     revision: int,
     district_bounds: tuple[float, float, float, float] | None,
     holiday_country: str,
-) -> FacilitySnapshot:
-    """Index the rows of queries.facilities.open_facilities."""
+    prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
+) -> FacilitySnapshot[P]:
+    """Index the rows of queries.facilities.open_facilities; `prepare(rows)` becomes `presented`."""
     lon = np.array([row["lon"] for row in rows], dtype=np.float64)
     lat = np.array([row["lat"] for row in rows], dtype=np.float64)
     kinds = np.array([row["kind"] for row in rows], dtype=np.str_)
@@ -99,9 +102,7 @@ def build_snapshot(
         amenity_bits=bits,
         amenity_counts={kind: _amenity_counts(bits, index.members) for kind, index in by_kind.items()},
         hours=tuple(parse_hours(row["opening_hours"], holiday_country) for row in rows),
-        feature_json=tuple(feature_prefix(facility_feature(row)) for row in rows),
-        nav_labels=tuple(encode_label(row["name"]) for row in rows),
-        nav_points=tuple(format_point(row["lon"], row["lat"]) for row in rows),
+        presented=prepare(rows),
         by_kind=by_kind,
         bounds=_union_bounds(district_bounds, lon, lat),
     )

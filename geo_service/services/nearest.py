@@ -9,10 +9,10 @@ from __future__ import annotations
 import gc
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, Generic, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -23,7 +23,7 @@ from geo_service.analysis.hours import OpenState, local_time
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
-from geo_service.services.facility_index import FacilitySnapshot, amenity_mask, build_snapshot
+from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask, build_snapshot
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
@@ -52,20 +52,23 @@ class NearestHit(NamedTuple):
 
 
 @dataclass(slots=True)
-class NearestResult:
-    snapshot: FacilitySnapshot
+class NearestResult(Generic[P]):
+    snapshot: FacilitySnapshot[P]  # hits are positions in it; its `presented` is how to show them
     origin: tuple[float, float]  # WGS-84 lon/lat actually searched from
     evaluated_at: datetime  # local wall-clock time used for open/closed
     hits: list[NearestHit]
 
 
-class NearestService:
-    """Owns the current snapshot; `find` is pure CPU work, `refresh` talks to the database."""
+class NearestService(Generic[P]):
+    """Owns the current snapshot; `find` is pure CPU work, `refresh` talks to the database.
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine, self.settings = engine, settings
+    `prepare` is the presenter's per-snapshot preparation of the rows (see facility_index): it runs in
+    `refresh`, beside the index build, never on the request path."""
+
+    def __init__(self, engine: Engine, settings: Settings, prepare: Callable[[Sequence[Mapping[Any, Any]]], P]) -> None:
+        self.engine, self.settings, self.prepare = engine, settings, prepare
         self.zone = ZoneInfo(settings.timezone)
-        self.snapshot: FacilitySnapshot | None = None
+        self.snapshot: FacilitySnapshot[P] | None = None
 
     def refresh(self) -> bool:
         """Rebuild the snapshot if the data revision moved; True when a new snapshot was installed."""
@@ -76,7 +79,7 @@ class NearestService:
             rows = facility_queries.open_facilities(conn)
             bounds = district_queries.district_bounds(conn)
         gc.unfreeze()
-        self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country)
+        self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country, self.prepare)
         # The snapshot lives until the next edit: keep the collector from re-scanning it on every
         # generation-2 pass (with 186,000 facilities that scan costs more than the queries).
         gc.collect()
@@ -84,7 +87,7 @@ class NearestService:
         log.info("nearest index: %d open facilities at data revision %d", len(rows), revision)
         return True
 
-    def find(self, query: NearestQuery) -> NearestResult:
+    def find(self, query: NearestQuery) -> NearestResult[P]:
         """Validate, convert the position to WGS-84, and return the nearest accepted facilities."""
         snapshot = self.snapshot
         if snapshot is None:
@@ -104,7 +107,7 @@ class NearestService:
 
     def _search(
         self,
-        snapshot: FacilitySnapshot,
+        snapshot: FacilitySnapshot[P],
         kind: str | None,
         lon: float,
         lat: float,
@@ -152,7 +155,7 @@ class NearestService:
             raise InvalidParameter("max_distance_m", f"must be > 0 and at most {radius_cap:g} m")
         return limit
 
-    def _check_service_area(self, snapshot: FacilitySnapshot, lon: float, lat: float, query: NearestQuery) -> None:
+    def _check_service_area(self, snapshot: FacilitySnapshot[P], lon: float, lat: float, query: NearestQuery) -> None:
         if snapshot.bounds is None or _inside(snapshot.bounds, lon, lat, self.settings.service_area_margin_km):
             return
         hint = ""
