@@ -9,7 +9,7 @@ import pytest
 
 from geo_service.data_files import SAMPLE_FACILITIES
 from geo_service.vocab import SAMPLE_LABEL
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 SAMPLE = json.loads((DATA_DIR / SAMPLE_FACILITIES).read_text(encoding="utf-8"))["features"]
 DISTRICT_NAMES = {

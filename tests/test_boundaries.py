@@ -12,7 +12,7 @@ from shapely.ops import unary_union
 from sqlalchemy import Engine, text
 
 from geo_service.data_files import BOUNDARIES
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 GEOD = Geod(ellps="WGS84")
 # Published areas (km²) the derived polygons must match within 0.5%.

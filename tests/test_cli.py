@@ -13,7 +13,7 @@ from geo_service.data_files import SAMPLE_FACILITIES
 from geo_service.db import migrate
 from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 runner = CliRunner()
 

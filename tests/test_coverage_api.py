@@ -20,7 +20,7 @@ from geo_service.queries.facilities import insert_facilities
 from geo_service.records import DistrictRecord, FacilityRecord
 from geo_service.services import setup
 from geo_service.settings import Settings
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 GEOD = Geod(ellps="WGS84")
 FRAME = local_frame(118.0, 37.4)  # the fixture is drawn in metres around this point

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,10 +21,9 @@ from geo_service.db.engine import make_engine
 from geo_service.maps.render import render_site
 from geo_service.queries.facilities import insert_facilities
 from geo_service.records import FacilityRecord
-from geo_service.services import setup
 from geo_service.settings import Settings
 from tests import browser
-from tests.conftest import BACKENDS, DATA_DIR, new_database_url
+from tests.databases import BACKENDS, loaded_database
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "`);alert(1);//", "</script><script>alert(1)</script>"]
 XSS_POINT = (117.95, 37.45)
@@ -58,22 +58,27 @@ def context() -> Iterator:
     yield from browser.browser_context()
 
 
+@dataclass(frozen=True)
+class Servers:
+    """Two live servers over one database of the sample plus hostile names."""
+
+    plain: str  # basemap none: no request may leave loopback
+    amap: str  # Amap tiles (GCJ-02) and small limits: the public map loads facilities per viewport
+    db_url: str
+    backend: str
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """The sample data plus hostile names; one server with basemap none, one with Amap and small limits
-    (so its public map loads facilities per viewport, as a national map does)."""
+def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     browser.require_chromium()
-    databases = new_database_url(str(request.param), tmp_path_factory.mktemp("browser"))
-    url = next(databases)
-    engine = make_engine(Settings(db_url=url))
-    setup.prepare(engine, DATA_DIR)
-    with engine.begin() as conn:
-        insert_facilities(conn, _hostile_records())
-    engine.dispose()
-    small = {"map_embed_max_features": "50", "map_viewport_max_features": "100"}
-    with browser.serve(url, map_basemap="none") as plain, browser.serve(url, map_basemap="amap", **small) as amap:
-        yield {"none": plain, "amap": amap, "db_url": url, "backend": str(request.param)}
-    databases.close()
+    with loaded_database(str(request.param), tmp_path_factory.mktemp("browser")) as url:
+        engine = make_engine(Settings(db_url=url))
+        with engine.begin() as conn:
+            insert_facilities(conn, _hostile_records())
+        engine.dispose()
+        small = {"map_embed_max_features": "50", "map_viewport_max_features": "100"}
+        with browser.serve(url, map_basemap="none") as plain, browser.serve(url, map_basemap="amap", **small) as amap:
+            yield Servers(plain=plain, amap=amap, db_url=url, backend=str(request.param))
 
 
 def _shown(base: str, **params) -> int:
@@ -89,13 +94,13 @@ def _clean(guarded: browser.Guarded) -> None:
 
 @pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
 def test_public_map_shows_every_facility_and_toggles_layers(context, servers, viewport: str, size: dict) -> None:
-    base = servers["none"]
+    base = servers.plain
     shown = browser.open_page(context, f"{base}/maps/public", size)
     page = shown.page
     assert page.evaluate("typeof L === 'object' && L.version") == "1.9.3"
     total = _shown(base)
     page.wait_for_function(f"({COUNT_ON_MAP})() === {total}")
-    browser.screenshot(shown, f"public-{viewport}-{servers['backend']}")
+    browser.screenshot(shown, f"public-{viewport}-{servers.backend}")
     stations = _shown(base, kind="station")
     if viewport == "phone":
         page.click(".gm-legend summary")
@@ -111,7 +116,7 @@ def test_public_map_shows_every_facility_and_toggles_layers(context, servers, vi
 
 @pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
 def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewport: str, size: dict) -> None:
-    base, lon, lat = servers["none"], 118.02, 37.37
+    base, lon, lat = servers.plain, 118.02, 37.37
     api = httpx.get(f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10}).json()
     shown = browser.open_page(context, f"{base}/maps/nearby?lon={lon}&lat={lat}", size)
     page = shown.page
@@ -119,7 +124,7 @@ def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewpo
     ids = page.eval_on_selector_all(".gm-result", "items => items.map(i => Number(i.dataset.id))")
     assert ids == [f["id"] for f in api["features"]]
     assert page.locator(".leaflet-marker-icon.gm-marker").count() == len(ids)
-    browser.screenshot(shown, f"nearby-{viewport}-{servers['backend']}")
+    browser.screenshot(shown, f"nearby-{viewport}-{servers.backend}")
     page.click("button.gm-chip:has-text('卫生间')")
     page.wait_for_function("document.body.dataset.loaded && location.search.includes('amenity=toilet')")
     with_toilet = httpx.get(
@@ -132,7 +137,7 @@ def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewpo
 
 def test_nearby_page_uses_the_browser_position(context, servers) -> None:
     context.set_geolocation({"longitude": 117.97, "latitude": 37.38})
-    shown = browser.open_page(context, f"{servers['none']}/maps/nearby?lang=en", browser.PHONE)
+    shown = browser.open_page(context, f"{servers.plain}/maps/nearby?lang=en", browser.PHONE)
     shown.page.wait_for_selector(".gm-result")
     assert "lon=117.97" in shown.page.url
     _clean(shown)
@@ -140,7 +145,7 @@ def test_nearby_page_uses_the_browser_position(context, servers) -> None:
 
 
 def _pages_with_hostile_names(servers: dict[str, str], site: Path) -> list[str]:
-    base, (lon, lat) = servers["none"], XSS_POINT
+    base, (lon, lat) = servers.plain, XSS_POINT
     return [
         f"{base}/maps/public",
         f"{base}/maps/public?lang=en",
@@ -176,7 +181,7 @@ def _search_and_open_each(shown: browser.Guarded, name: str) -> None:
 
 
 def test_hostile_names_run_nothing_and_read_literally(context, servers, tmp_path: Path) -> None:
-    settings = Settings(db_url=servers["db_url"], map_basemap="none")
+    settings = Settings(db_url=servers.db_url, map_basemap="none")
     engine = make_engine(settings)
     render_site(engine, settings, tmp_path)
     engine.dispose()
@@ -191,7 +196,7 @@ def test_hostile_names_run_nothing_and_read_literally(context, servers, tmp_path
         else:  # close in, where markers are not clustered, so each card opens at once
             page.evaluate(f"() => {{ GeoMaps.state().map.setView([{lat}, {lon}], 17, {{animate: false}}); }}")
             if number == 0:
-                _search_and_open_each(shown, f"public-hostile-{servers['backend']}")
+                _search_and_open_each(shown, f"public-hostile-{servers.backend}")
             else:
                 assert sorted(page.evaluate(OPEN_HOSTILE_CARDS)) == sorted(PAYLOADS), url
         assert page.locator("img[src='x']").count() == 0
@@ -201,7 +206,7 @@ def test_hostile_names_run_nothing_and_read_literally(context, servers, tmp_path
 
 
 def test_amap_basemap_shifts_markers_and_survives_blocked_tiles(context, servers) -> None:
-    base = servers["amap"]
+    base = servers.amap
     shown = browser.open_page(context, f"{base}/maps/public", browser.DESKTOP)
     page = shown.page
     total = _shown(base)
@@ -216,6 +221,6 @@ def test_amap_basemap_shifts_markers_and_survives_blocked_tiles(context, servers
         assert abs(s_lon - float(e_lon)) < 1e-9 and abs(s_lat - float(e_lat)) < 1e-9
     page.evaluate("() => { GeoMaps.state().map.setView(GeoMaps.toDisplay(117.97, 37.38), 15); }")
     page.wait_for_function("document.querySelector('.leaflet-marker-icon.gm-marker') !== null")
-    browser.screenshot(shown, f"public-amap-viewport-{servers['backend']}")
+    browser.screenshot(shown, f"public-amap-viewport-{servers.backend}")
     assert shown.dialogs == [] and shown.errors == []
     page.close()

@@ -11,7 +11,7 @@ import pytest
 from pyproj import Geod
 
 from geo_service.data_files import SAMPLE_FACILITIES
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 GEOD = Geod(ellps="WGS84")
 SAMPLE = json.loads((DATA_DIR / SAMPLE_FACILITIES).read_text(encoding="utf-8"))["features"]

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geo_service.services import setup
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 POINT = (117.2, 37.9)  # far from every sample facility: the edit below is unmistakable
 

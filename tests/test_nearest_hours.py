@@ -13,7 +13,7 @@ from geo_service.queries.facilities import insert_facilities
 from geo_service.records import FacilityRecord
 from geo_service.services import setup
 from geo_service.settings import Settings
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 ORIGIN = (117.97, 37.38)
 HOURS = {

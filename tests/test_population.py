@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 from geo_service.data_files import POPULATION
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 CITY_2010_CENSUS = 3_748_474
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from geo_service.data_files import BOUNDARIES, POPULATION, SAMPLE_FACILITIES
 from geo_service.errors import DataFileError
 from geo_service.services import setup
-from tests.conftest import DATA_DIR
+from tests.databases import DATA_DIR
 
 
 def _sample_features() -> list[dict]:
