@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from shapely.geometry import shape
@@ -51,22 +51,36 @@ def _population(path: Path) -> dict[str, dict[str, Any]]:
     return figures
 
 
-def _seats(path: Path) -> dict[str, dict[str, Any]]:
-    """adcode → {seat_lon, seat_lat}; missing file → no seats."""
+class Seat(NamedTuple):
+    """A county-level unit's name and the (approximate, WGS-84) position of its seat of government."""
+
+    name: str
+    lon: float
+    lat: float
+
+
+def read_seats(data_dir: Path) -> dict[str, Seat]:
+    """adcode → Seat from boundaries/seats.csv, the one table of the units' names and seats (the boundary
+    and sample builders read it too); a missing file → no seats."""
+    path = data_dir / SEATS
     if not path.exists():
         return {}
     with path.open(encoding="utf-8", newline="") as handle:
         return {
-            row["adcode"]: {"seat_lon": float(row["lon"]), "seat_lat": float(row["lat"])}
-            for row in csv.DictReader(handle)
+            row["adcode"]: Seat(row["name"], float(row["lon"]), float(row["lat"])) for row in csv.DictReader(handle)
         }
+
+
+def _seats(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """adcode → the seat fields of a DistrictRecord."""
+    return {code: {"seat_lon": seat.lon, "seat_lat": seat.lat} for code, seat in read_seats(data_dir).items()}
 
 
 def read_districts(data_dir: Path) -> list[DistrictRecord]:
     """City and county-level boundaries joined with their population figures and seats."""
     path = data_dir / BOUNDARIES
     population = _population(data_dir / POPULATION)
-    seats = _seats(data_dir / SEATS)
+    seats = _seats(data_dir)
     records, problems = [], []
     for number, feature in enumerate(_read_json(path)["features"], start=1):
         props = feature.get("properties") or {}

@@ -22,20 +22,15 @@ from shapely.geometry import MultiPolygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.analysis.crs import gcj02_to_wgs84
+from geo_service.data_files import read_seats
 
 log = logging.getLogger("build_boundaries")
 
 CITY = ("371600", "滨州市")
-DISTRICTS = {
-    "371602": "滨城区",
-    "371603": "沾化区",
-    "371621": "惠民县",
-    "371622": "阳信县",
-    "371623": "无棣县",
-    "371625": "博兴县",
-    "371681": "邹平市",
-}
-OUT = Path(__file__).resolve().parents[1] / "data" / "boundaries" / "binzhou.geojson"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: adcode → name of the county-level units, from data/boundaries/seats.csv (their one table)
+DISTRICTS = {code: seat.name for code, seat in read_seats(DATA_DIR).items()}
+OUT = DATA_DIR / "boundaries" / "binzhou.geojson"
 
 
 def _source_dir() -> Path:

@@ -35,6 +35,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo_service import vocab
+from geo_service.data_files import read_seats
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 BOUNDARIES: Final = ROOT / "data" / "boundaries" / "binzhou.geojson"
@@ -47,16 +48,18 @@ SEAT_SIGMA_M, TOWN_SIGMA_M, STREET_SPREAD_M = 2500.0, 1000.0, 3000.0
 SEAT_WEIGHT, STREET_WEIGHT, CANDIDATES, MAX_TRIES = 0.45, 1.5, 12, 20000
 FIRST_DAY, LAST_DAY = date(2025, 1, 1), date(2026, 10, 31)
 CITY_ADCODE: Final = "371600"
-#: adcode → (county seat lon/lat in WGS-84, stations, rest bases); urban 滨城区 and industrial 邹平市 get the most.
+#: adcode → (stations, rest bases); urban 滨城区 and industrial 邹平市 get the most. The county seats come
+#: from data/boundaries/seats.csv.
 DISTRICTS: Final = {
-    "371602": ((117.970, 37.382), 68, 2),
-    "371603": ((118.130, 37.700), 30, 1),
-    "371621": ((117.510, 37.490), 38, 1),
-    "371622": ((117.580, 37.655), 28, 1),
-    "371623": ((117.615, 37.770), 32, 2),
-    "371625": ((118.125, 37.150), 36, 1),
-    "371681": ((117.743, 36.863), 58, 2),
+    "371602": (68, 2),
+    "371603": (30, 1),
+    "371621": (38, 1),
+    "371622": (28, 1),
+    "371623": (32, 2),
+    "371625": (36, 1),
+    "371681": (58, 2),
 }
+SEATS: Final = read_seats(ROOT / "data")
 #: host_type → (share of stations, [(host_org template, short name for the facility name)], access methods,
 #: opening hours): offices keep office hours, petrol stations rarely close, logistics parks work nights.
 HOSTS: Final = {
@@ -163,7 +166,7 @@ Row = tuple[str, XY, dict[str, Any]]
 
 
 @dataclass
-class District:
+class CountyFrame:
     """One county-level unit in metres (UTM 50N), so offsets and spacings are real distances."""
 
     adcode: str
@@ -204,7 +207,7 @@ def _uniform(rng: np.random.Generator, area: BaseGeometry) -> XY:
             return x, y
 
 
-def _place_centres(rng: np.random.Generator, d: District, names: list[str]) -> None:
+def _place_centres(rng: np.random.Generator, d: CountyFrame, names: list[str]) -> None:
     """Invent a centre per township: 街道 around the seat, 镇/乡 over the rest of the district.
 
     Best-of-k candidates (Mitchell) spread the centres apart without pushing them all onto the edge, as
@@ -225,11 +228,11 @@ def _place_centres(rng: np.random.Generator, d: District, names: list[str]) -> N
         d.centres.append((name, *best))
 
 
-def _township(d: District, x: float, y: float) -> str:
+def _township(d: CountyFrame, x: float, y: float) -> str:
     return min(d.centres, key=lambda c: math.hypot(c[1] - x, c[2] - y))[0]
 
 
-def _station_points(rng: np.random.Generator, d: District, n: int, taken: list[XY]) -> list[XY]:
+def _station_points(rng: np.random.Generator, d: CountyFrame, n: int, taken: list[XY]) -> list[XY]:
     """Mixture of Gaussians: the county seat (heaviest, widest) plus one per township centre."""
     means = [d.seat] + [(x, y) for _, x, y in d.centres]
     weights = np.array([STREET_WEIGHT if c[0].endswith("街道") else 1.0 for c in d.centres])
@@ -247,7 +250,7 @@ def _phone(rng: np.random.Generator) -> str:
     return f"0543-{int(rng.integers(2_000_000, 9_000_000))}"  # 0543: Binzhou's area code
 
 
-def _common(rng: np.random.Generator, d: District, township: str, kind: str, seed: int) -> dict[str, Any]:
+def _common(rng: np.random.Generator, d: CountyFrame, township: str, kind: str, seed: int) -> dict[str, Any]:
     """Attributes every kind shares: address, phone, status, verification date and the sample markers."""
     urban = township.endswith("街道")
     street = str(rng.choice(URBAN_STREETS if urban else TOWN_STREETS))
@@ -271,7 +274,7 @@ def _common(rng: np.random.Generator, d: District, township: str, kind: str, see
     }
 
 
-def _station(rng: np.random.Generator, d: District, xy: XY, seed: int) -> dict[str, Any]:
+def _station(rng: np.random.Generator, d: CountyFrame, xy: XY, seed: int) -> dict[str, Any]:
     """A station; truck parking is likelier at petrol stations, far from the seat or near the county edge."""
     township = _township(d, *xy)
     host_type = str(rng.choice(list(HOSTS), p=[host[0] for host in HOSTS.values()]))
@@ -291,7 +294,7 @@ def _station(rng: np.random.Generator, d: District, xy: XY, seed: int) -> dict[s
     }
 
 
-def _rest_base(rng: np.random.Generator, d: District, xy: XY, seed: int) -> dict[str, Any]:
+def _rest_base(rng: np.random.Generator, d: CountyFrame, xy: XY, seed: int) -> dict[str, Any]:
     """A rest base: a large countryside site with beds, booked by phone in advance."""
     township = _township(d, *xy)
     host_type, org, short = REST_HOSTS[int(rng.integers(len(REST_HOSTS)))]
@@ -307,7 +310,7 @@ def _rest_base(rng: np.random.Generator, d: District, xy: XY, seed: int) -> dict
     }
 
 
-def _mediation(rng: np.random.Generator, d: District, xy: XY, seed: int, level: str) -> dict[str, Any]:
+def _mediation(rng: np.random.Generator, d: CountyFrame, xy: XY, seed: int, level: str) -> dict[str, Any]:
     """A mediation centre run by the 总工会 of `level` (the county, or 滨州市 for the city-level one)."""
     township = _township(d, *xy)
     host = f"{level}总工会"
@@ -324,23 +327,23 @@ def _mediation(rng: np.random.Generator, d: District, xy: XY, seed: int, level: 
     }
 
 
-def _district(feature: dict[str, Any], names: list[str], rng: np.random.Generator) -> District:
+def _district(feature: dict[str, Any], names: list[str], rng: np.random.Generator) -> CountyFrame:
     """Project a boundary to metres, shrink it by the edge margin and invent its township centres."""
     adcode = feature["properties"]["adcode"]
     utm = shapely.transform(shape(feature["geometry"]), lambda c: np.column_stack(_TO_UTM.transform(*c.T)))
     area = utm.buffer(-INSET_M)
     shapely.prepare(area)
-    seat = _TO_UTM.transform(*DISTRICTS[adcode][0])
+    seat = _TO_UTM.transform(SEATS[adcode].lon, SEATS[adcode].lat)
     if not shapely.contains_xy(area, *seat):
-        raise ValueError(f"county seat of {adcode} is not inside its district: fix DISTRICTS")
-    district = District(adcode, feature["properties"]["name"], area, (float(seat[0]), float(seat[1])))
+        raise ValueError(f"county seat of {adcode} is not inside its district: fix data/boundaries/seats.csv")
+    district = CountyFrame(adcode, feature["properties"]["name"], area, (float(seat[0]), float(seat[1])))
     _place_centres(rng, district, names)
     return district
 
 
-def _district_rows(rng: np.random.Generator, d: District, taken: list[XY], seed: int) -> list[Row]:
+def _district_rows(rng: np.random.Generator, d: CountyFrame, taken: list[XY], seed: int) -> list[Row]:
     """Mediation centres first (they claim the seat), then rest bases at towns, then the stations."""
-    _, n_stations, n_rest = DISTRICTS[d.adcode]
+    n_stations, n_rest = DISTRICTS[d.adcode]
     levels = [(d.name, d.adcode)] + ([("滨州市", CITY_ADCODE)] if d.adcode == CITY_SEAT else [])
     rows: list[Row] = []
     for level, code in levels:  # at the seat, a few hundred metres apart

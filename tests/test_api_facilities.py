@@ -12,14 +12,9 @@ from geo_service.vocab import SAMPLE_LABEL
 from tests.databases import DATA_DIR
 
 SAMPLE = json.loads((DATA_DIR / SAMPLE_FACILITIES).read_text(encoding="utf-8"))["features"]
+BOUNDARIES = json.loads((DATA_DIR / "boundaries" / "binzhou.geojson").read_text(encoding="utf-8"))["features"]
 DISTRICT_NAMES = {
-    "371602": "滨城区",
-    "371603": "沾化区",
-    "371621": "惠民县",
-    "371622": "阳信县",
-    "371623": "无棣县",
-    "371625": "博兴县",
-    "371681": "邹平市",
+    f["properties"]["adcode"]: f["properties"]["name"] for f in BOUNDARIES if f["properties"]["level"] == "district"
 }
 
 
