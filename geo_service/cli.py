@@ -18,7 +18,7 @@ import typer
 from rich.logging import RichHandler
 
 from geo_service import cli_planning
-from geo_service.cli_support import console, open_engine, run_steps
+from geo_service.cli_support import console, open_database, run_steps
 from geo_service.db import migrate
 from geo_service.services import setup
 from geo_service.settings import Settings
@@ -45,23 +45,21 @@ def init(
 
     Safe to run again: boundaries are refreshed, sample rows already present (same code) are kept.
     """
-    settings, engine = open_engine()
-    steps: list[tuple[str, Callable[[], object]]] = [
-        ("schema", lambda: setup.upgrade_schema(engine)),
-        ("boundaries", lambda: setup.load_boundaries(engine, settings.data_dir)),
-    ]
-    if sample:
-        steps.append(("sample facilities", lambda: setup.load_sample(engine, settings.data_dir)))
-    run_steps(steps)
-    engine.dispose()
+    with open_database() as db:
+        steps: list[tuple[str, Callable[[], object]]] = [
+            ("schema", lambda: setup.upgrade_schema(db.engine)),
+            ("boundaries", lambda: setup.load_boundaries(db.engine, db.settings.data_dir)),
+        ]
+        if sample:
+            steps.append(("sample facilities", lambda: setup.load_sample(db.engine, db.settings.data_dir)))
+        run_steps(steps)
 
 
 @app.command("load-sample")
 def load_sample() -> None:
     """Load (or top up) the synthetic sample facilities; every row is marked is_sample / 示例数据."""
-    settings, engine = open_engine()
-    run_steps([("sample facilities", lambda: setup.load_sample(engine, settings.data_dir))])
-    engine.dispose()
+    with open_database() as db:
+        run_steps([("sample facilities", lambda: setup.load_sample(db.engine, db.settings.data_dir))])
 
 
 @app.command()
@@ -83,24 +81,24 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply migrations up to REVISION (default: head)."""
-    _, engine = open_engine()
-    run_steps([(f"upgrade to {revision}", lambda: migrate.upgrade(engine, revision))])
-    console.print(f"at revision {migrate.current_revision(engine)}")
+    with open_database() as db:
+        run_steps([(f"upgrade to {revision}", lambda: migrate.upgrade(db.engine, revision))])
+        console.print(f"at revision {migrate.current_revision(db.engine)}")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision; 'base' drops everything.")]) -> None:
     """Revert migrations down to REVISION (data in dropped tables is lost)."""
-    _, engine = open_engine()
-    run_steps([(f"downgrade to {revision}", lambda: migrate.downgrade(engine, revision))])
-    console.print(f"at revision {migrate.current_revision(engine)}")
+    with open_database() as db:
+        run_steps([(f"downgrade to {revision}", lambda: migrate.downgrade(db.engine, revision))])
+        console.print(f"at revision {migrate.current_revision(db.engine)}")
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revision and the newest one this code ships."""
-    _, engine = open_engine()
-    console.print(f"database: {migrate.current_revision(engine)}  code: {migrate.head_revision()}")
+    with open_database() as db:
+        console.print(f"database: {migrate.current_revision(db.engine)}  code: {migrate.head_revision()}")
 
 
 @app.command()
@@ -117,9 +115,10 @@ def render(
     if lang not in ("zh", "en"):
         raise typer.BadParameter("zh or en", param_hint="--lang")
     language: Lang = "en" if lang == "en" else "zh"
-    settings, engine = open_engine()
-    run_steps([("render maps", lambda: f"{len(render_site(engine, settings, out, language))} pages in {out}")])
-    engine.dispose()
+    with open_database() as db:
+        run_steps(
+            [("render maps", lambda: f"{len(render_site(db.engine, db.settings, out, language))} pages in {out}")]
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import typer
 from rich.console import Console
@@ -17,11 +19,23 @@ from geo_service.settings import Settings
 console = Console(stderr=True)
 
 
-def open_engine() -> tuple[Settings, Engine]:
-    """Settings from the environment and an engine on GEO_DB_URL (announced, password hidden)."""
+@dataclass(frozen=True)
+class Database:
+    settings: Settings
+    engine: Engine
+
+
+@contextmanager
+def open_database() -> Iterator[Database]:
+    """Settings from the environment and an engine on GEO_DB_URL (announced, password hidden), disposed
+    however the command ends."""
     settings = Settings()
     console.print(f"database: [bold]{make_url(settings.db_url).render_as_string(hide_password=True)}[/]")
-    return settings, make_engine(settings)
+    engine = make_engine(settings)
+    try:
+        yield Database(settings, engine)
+    finally:
+        engine.dispose()
 
 
 def run_steps(steps: list[tuple[str, Callable[[], object]]]) -> None:
