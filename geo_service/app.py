@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from geo_service import __version__
 from geo_service.api import coverage, facilities, health, maps, nearest
 from geo_service.api.errors import install_error_handlers
+from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
 from geo_service.settings import Settings
@@ -38,9 +40,18 @@ async def _keep_index_fresh(service: NearestService[NearestFeatures], every_s: f
 
 
 class GeoServiceApp(FastAPI):
-    """FastAPI, with GETs of the nearest route served by its fast path before any middleware."""
+    """FastAPI behind the product's cross-cutting rules, written as pure ASGI so that they wrap every
+    route: GETs of the nearest route are then served by its fast path, before FastAPI's own middleware,
+    routing and dependency solving, but never before these rules."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._edge = RequestIdMiddleware(self._dispatch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._edge(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == nearest.NEAREST_PATH and scope["method"] == "GET":
             await nearest.fast_path(self.state.nearest, scope, send)
             return

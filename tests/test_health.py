@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.app import create_app
@@ -36,3 +37,13 @@ def test_unreachable_postgres_gives_503_with_retry_after() -> None:
 def test_openapi_docs_served(client) -> None:
     assert client.get("/docs").status_code == 200
     assert "/api/v1/facilities" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/facilities/nearest?lon=117.97&lat=37.38", "/api/v1/facilities"])
+def test_every_route_answers_with_a_request_id(client, path: str) -> None:
+    """The fast nearest path included: a fresh id per request, a proxy's well-formed id kept, others replaced."""
+    first, second = client.get(path).headers["x-request-id"], client.get(path).headers["x-request-id"]
+    assert first != second and len(first) == 32
+    assert client.get(path, headers={"X-Request-ID": "edge-42:a.b"}).headers["x-request-id"] == "edge-42:a.b"
+    hostile = client.get(path, headers={"X-Request-ID": "<script>" + "x" * 80}).headers["x-request-id"]
+    assert hostile.isalnum() and len(hostile) == 32
