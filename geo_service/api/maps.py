@@ -25,8 +25,8 @@ from geo_service.errors import InvalidParameter
 from geo_service.maps import assets, pages
 from geo_service.maps.basemaps import basemap
 from geo_service.maps.data import MapQuery, viewport
+from geo_service.maps.document import Chrome, PageContext
 from geo_service.maps.i18n import Lang, strings
-from geo_service.maps.page import Chrome, PageContext
 from geo_service.services.facilities import parse_bbox
 from geo_service.settings import Settings
 

@@ -17,8 +17,8 @@ from sqlalchemy import Connection, RowMapping
 from geo_service import vocab
 from geo_service.errors import GeoServiceError, InvalidParameter
 from geo_service.maps import data
+from geo_service.maps.document import PageContext
 from geo_service.maps.i18n import strings
-from geo_service.maps.page import PageContext
 from geo_service.services import facilities as facility_service
 from geo_service.services.coverage import distance_grid as cell_distances
 from geo_service.services.coverage import gaps_frame, measure

@@ -16,8 +16,8 @@ from geo_service import vocab
 from geo_service.maps import assets
 from geo_service.maps.compose import BUILDERS, Sources, chosen_layers
 from geo_service.maps.data import MapQuery, data_bounds
+from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
-from geo_service.maps.page import PageContext, new_page, render
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 from layers.element import ScriptCall

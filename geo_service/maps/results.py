@@ -13,8 +13,8 @@ from geo_service.maps import assets
 from geo_service.maps.basemaps import basemap
 from geo_service.maps.compose import Sources, districts_layer, facilities_layer, gaps_layer, suggested_sites_layer
 from geo_service.maps.data import MapQuery
+from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
-from geo_service.maps.page import PageContext, new_page, render
 from geo_service.settings import Settings
 
 
