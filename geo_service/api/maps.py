@@ -2,7 +2,8 @@
 
 Routes only parse parameters, pick the page context and set the headers: who may frame the page
 (Content-Security-Policy frame-ancestors: GEO_MAP_FRAME_ANCESTORS for /embed, nobody elsewhere).
-Pages are composed by geo_service.maps.
+Pages are composed by geo_service.maps, which also checks the values Settings bound (the radius cap):
+FastAPI's Query bounds are fixed at import, before any Settings exist.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from geo_service.settings import Settings
 router = APIRouter(tags=["maps"])
 MapName = Literal["public", "nearby", "coverage"]
 _GZIP_MIN_BYTES = 1024
+_RADIUS_HELP = (
+    "coverage: service radius in metres (default GEO_MAP_SERVICE_RADIUS_M, at most GEO_COVERAGE_MAX_RADIUS_M)"
+)
 _COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 
 
@@ -44,7 +48,7 @@ class PageParams:
     kind: Annotated[list[str] | None, Query(description="facility kinds; repeatable")] = None
     district: Annotated[list[str] | None, Query(description="adcode or name; repeatable")] = None
     layers: Annotated[str | None, Query(description="comma-separated layer ids (see layers.registry)")] = None
-    radius_m: Annotated[float | None, Query(gt=0, le=20_000, description="coverage: service radius")] = None
+    radius_m: Annotated[float | None, Query(description=_RADIUS_HELP)] = None
     lon: Annotated[float | None, Query(description="nearby: longitude of the rider, in `crs`")] = None
     lat: Annotated[float | None, Query(description="nearby: latitude of the rider, in `crs`")] = None
     crs: Annotated[CoordSystem, Query(description="nearby: wgs84, gcj02 or bd09")] = "wgs84"

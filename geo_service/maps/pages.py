@@ -18,6 +18,7 @@ from geo_service.maps.compose import BUILDERS, Sources, chosen_layers
 from geo_service.maps.data import MapQuery, data_bounds
 from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
+from geo_service.services.study_area import resolve_radius
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 from layers.element import ScriptCall
@@ -58,8 +59,13 @@ def coverage_page(
     layers: Sequence[str] | None = None,
     radius_m: float | None = None,
 ) -> str:
-    """Stations with their service radius over a choropleth of stations per 10,000 people."""
-    radius = radius_m or settings.map_service_radius_m
+    """Stations with their service radius over a choropleth of stations per 10,000 people.
+
+    `radius_m` (default GEO_MAP_SERVICE_RADIUS_M) is checked like the coverage API's: 422 unless finite,
+    > 0 and at most GEO_COVERAGE_MAX_RADIUS_M."""
+    radius = settings.map_service_radius_m
+    if radius_m is not None:
+        radius, _preset, _basis = resolve_radius(radius_m, None, settings.coverage_max_radius_m)
     src = Sources(conn, settings, ctx, query, kinds=("station",), radius_m=radius)
     chosen = chosen_layers(COVERAGE_LAYERS, layers or COVERAGE_DEFAULT)
     document, fmap = new_page(ctx, "coverage", strings(ctx.lang)["coverage_title"], src.bounds())
