@@ -10,9 +10,8 @@ from shapely.geometry import mapping
 
 from layers.display import DisplayCrs, display_geometry
 from layers.element import script_layer
-from layers.spec import LayerSpec
+from layers.spec import LayerSpec, Source, View
 
-SPEC = LayerSpec("distance_grid", {"zh": "到最近驿站距离", "en": "Distance to the nearest station"})
 #: upper bound (m) → colour; farther than the last bound is FAR
 BREAKS = ((500, "#1a9850"), (1000, "#91cf60"), (2000, "#d9ef8b"), (5000, "#fee08b"), (10000, "#fc8d59"))
 FAR = "#d73027"
@@ -36,7 +35,19 @@ def cell_features(cells: gpd.GeoDataFrame, *, crs: DisplayCrs) -> list[dict[str,
     ]
 
 
-def layer(title: str, features: list[dict[str, Any]]) -> MacroElement:
+def draw(title: str, cells: gpd.GeoDataFrame, view: View) -> MacroElement:
+    features = cell_features(cells, crs=view.crs)
     legend = [[color, f"≤ {bound / 1000:g} km"] for bound, color in BREAKS] + [[FAR, f"> {BREAKS[-1][0] / 1000:g} km"]]
     config = {"type": "areas", "id": SPEC.id, "title": title, "features": features, "legend": legend}
     return script_layer(config | {"interactive": True, "show": True, "swatch": BREAKS[2][1]})
+
+
+#: not drawn unless asked for: the grid is computed per page
+SPEC = LayerSpec(
+    "distance_grid",
+    {"zh": "到最近驿站距离", "en": "Distance to the nearest station"},
+    Source.DISTANCE_GRID,
+    draw,
+    ("coverage",),
+    by_default=False,
+)

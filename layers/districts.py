@@ -11,9 +11,7 @@ from shapely.geometry import mapping
 
 from layers.display import OUTLINE_DEG, DisplayCrs, display_geometry, display_points
 from layers.element import script_layer
-from layers.spec import LayerSpec
-
-SPEC = LayerSpec("districts", {"zh": "区县边界", "en": "County boundaries"})
+from layers.spec import LayerSpec, Source, View
 
 STYLE = {"color": "#37474f", "weight": 1.5, "opacity": 0.8, "fill": False, "dashArray": "4 3"}
 
@@ -43,6 +41,12 @@ def district_features(rows: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> 
     return features
 
 
-def layer(title: str, features: list[dict[str, Any]]) -> MacroElement:
+def draw(title: str, rows: Sequence[Mapping[Any, Any]], view: View) -> MacroElement:
     """Outlines (not interactive: taps go to the markers and the map) with permanent name labels."""
+    features = district_features(rows, crs=view.crs)
     return script_layer({"type": "areas", "id": SPEC.id, "title": title, "features": features, "style": STYLE})
+
+
+SPEC = LayerSpec(
+    "districts", {"zh": "区县边界", "en": "County boundaries"}, Source.DISTRICT_OUTLINES, draw, ("public", "coverage")
+)

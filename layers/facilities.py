@@ -1,4 +1,4 @@
-"""The facilities layer as GeoJSON: one Feature per facility, properties per DESIGN.md §5."""
+"""The facilities layer as GeoJSON: one Feature per facility, with the properties README "API" lists."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ position in the basemap's coordinates (plus the true WGS-84 one when they differ
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from branca.element import MacroElement
@@ -15,9 +16,7 @@ from branca.element import MacroElement
 from layers.display import DisplayCrs, display_points
 from layers.element import script_layer
 from layers.navigation import navigation_links
-from layers.spec import LayerSpec
-
-SPEC = LayerSpec("facilities", {"zh": "设施", "en": "Facilities"})
+from layers.spec import LayerSpec, Source, View
 
 _CARD_FIELDS = (
     "id",
@@ -68,17 +67,25 @@ def cluster_features(cells: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> 
     return [[float(lon[i]), float(lat[i]), int(cell["count"])] for i, cell in enumerate(cells)]
 
 
-def layer(
-    title: str,
-    kinds: Sequence[str],
-    *,
-    features: list[dict[str, Any]] | None = None,
-    source: str | None = None,
-    cluster: bool = True,
-) -> MacroElement:
-    """The markers of `kinds`, either embedded (`features`) or fetched per viewport from `source`."""
-    if (features is None) == (source is None):
-        raise ValueError("give either the features or a source URL")
-    config = {"type": "facilities", "id": SPEC.id, "title": title, "kinds": list(kinds), "cluster": cluster}
-    config |= {"features": features} if features is not None else {"source": source}
+@dataclass(frozen=True)
+class Markers:
+    """What the layer draws: a toggle per kind in `kinds`, and either the features (embedded in the page)
+    or the URL the page script fetches them from per viewport (a map holding too many to embed)."""
+
+    kinds: Sequence[str]
+    features: list[dict[str, Any]] | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.features is None) == (self.source is None):
+            raise ValueError("give either the features or a source URL")
+
+
+def draw(title: str, markers: Markers, view: View) -> MacroElement:
+    """The clustered markers of each kind (positions are already in the view's coordinates)."""
+    config = {"type": "facilities", "id": SPEC.id, "title": title, "kinds": list(markers.kinds), "cluster": True}
+    config |= {"features": markers.features} if markers.features is not None else {"source": markers.source}
     return script_layer(config)
+
+
+SPEC = LayerSpec("facilities", {"zh": "设施", "en": "Facilities"}, Source.MARKERS, draw, ("public", "coverage"))

@@ -1,10 +1,14 @@
-"""The frozen registry of map layers: id → LayerSpec. Maps validate `?layers=` against it and take the
-layers' titles from it; a new layer is a module with a SPEC, listed here."""
+"""The frozen registry of map layers: the one list of them, in drawing order, and id → LayerSpec.
+
+Maps validate `?layers=` against it, take the layers' titles from it and draw, on each page, the layers
+whose spec offers that page in the order of `LAYERS` (bottom first: areas, then outlines and circles,
+then the markers on top). A new layer is a module ending with its SPEC (layers.spec), listed here.
+"""
 
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from layers import (
     distance_grid,
@@ -15,19 +19,21 @@ from layers import (
     station_density,
     suggested_sites,
 )
-from layers.spec import LayerSpec
+from layers.spec import LayerSpec, PageName
 
-REGISTRY: Final[MappingProxyType[str, LayerSpec]] = MappingProxyType(
-    {
-        spec.id: spec
-        for spec in (
-            facility_markers.SPEC,
-            districts.SPEC,
-            service_areas.SPEC,
-            station_density.SPEC,
-            gaps.SPEC,
-            distance_grid.SPEC,
-            suggested_sites.SPEC,
-        )
-    }
+LAYERS: Final[tuple[LayerSpec[Any], ...]] = (
+    station_density.SPEC,
+    distance_grid.SPEC,
+    gaps.SPEC,
+    districts.SPEC,
+    service_areas.SPEC,
+    suggested_sites.SPEC,
+    facility_markers.SPEC,
 )
+
+REGISTRY: Final[MappingProxyType[str, LayerSpec[Any]]] = MappingProxyType({spec.id: spec for spec in LAYERS})
+
+
+def offered_on(page: PageName) -> list[LayerSpec[Any]]:
+    """The layers `page` offers, in drawing order."""
+    return [spec for spec in LAYERS if page in spec.pages]

@@ -9,9 +9,7 @@ from branca.element import MacroElement
 
 from layers.display import DisplayCrs, display_points
 from layers.element import script_layer
-from layers.spec import LayerSpec
-
-SPEC = LayerSpec("service_areas", {"zh": "服务半径 {radius_m:g} 米", "en": "Service radius {radius_m:g} m"})
+from layers.spec import LayerSpec, Source, View
 
 STYLE = {"color": "#c62828", "weight": 1, "opacity": 0.6, "fillColor": "#ef5350", "fillOpacity": 0.12}
 
@@ -22,7 +20,17 @@ def circle_centres(rows: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> lis
     return [[float(y), float(x)] for x, y in zip(lon, lat, strict=True)]
 
 
-def layer(title: str, centres: list[list[float]], radius_m: float) -> MacroElement:
-    """Circles of `radius_m` metres, not interactive (drawn on a canvas: hundreds stay cheap)."""
-    config = {"type": "circles", "id": SPEC.id, "title": title, "centres": centres, "radius_m": radius_m}
+def draw(title: str, stations: Sequence[Mapping[Any, Any]], view: View) -> MacroElement:
+    """Circles of the view's radius, not interactive (drawn on a canvas: hundreds stay cheap)."""
+    centres = circle_centres(stations, crs=view.crs)
+    config = {"type": "circles", "id": SPEC.id, "title": title, "centres": centres, "radius_m": view.radius_m}
     return script_layer(config | {"style": STYLE})
+
+
+SPEC = LayerSpec(
+    "service_areas",
+    {"zh": "服务半径 {radius_m:g} 米", "en": "Service radius {radius_m:g} m"},
+    Source.OPEN_STATIONS,
+    draw,
+    ("coverage",),
+)

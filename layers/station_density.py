@@ -7,7 +7,8 @@ population figure are grey and say so, rather than being coloured as zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import shapely
@@ -16,16 +17,19 @@ from shapely.geometry import mapping
 
 from layers.display import OUTLINE_DEG, DisplayCrs, display_geometry
 from layers.element import script_layer
-from layers.spec import LayerSpec
-
-SPEC = LayerSpec("station_density", {"zh": "每万人驿站数", "en": "Stations per 10,000 people"})
+from layers.spec import LayerSpec, Source, View
 
 COLORS = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 NO_DATA = "#bdbdbd"
 _NICE = (1.0, 2.0, 2.5, 5.0, 10.0)
 
-#: (district row, stations, stations per 10k or None) → tooltip lines, in the page's language
-Describe = Callable[[Mapping[Any, Any], int, float | None], list[str]]
+
+@dataclass(frozen=True)
+class DistrictCounts:
+    """What the layer draws: district rows (with WKB outline and population) and their open stations."""
+
+    districts: Sequence[Mapping[Any, Any]]
+    stations: Mapping[str, int]  # adcode → open stations (absent: none)
 
 
 def per_10k(stations: int, population: int | None) -> float | None:
@@ -47,26 +51,38 @@ def color_for(value: float | None, breaks: Sequence[float]) -> str:
     return next((color for color, bound in zip(COLORS, breaks, strict=True) if value <= bound), COLORS[-1])
 
 
+def density_lines(row: Mapping[Any, Any], stations: int, rate: float | None, words: Mapping[str, str]) -> list[str]:
+    """Tooltip of a district: its stations, its population (when known) and the rate, or "no data"."""
+    lines = [row["name"], words["density_stations"].format(n=stations)]
+    if row["population"]:
+        lines.append(words["density_population"].format(p=row["population"] / 1e4, year=row["population_year"]))
+    lines.append(words["density_rate"].format(r=rate) if rate is not None else words["no_data"])
+    return lines
+
+
 def density_features(
-    rows: Sequence[Mapping[Any, Any]], counts: Mapping[str, int], *, crs: DisplayCrs, describe: Describe
+    data: DistrictCounts, *, crs: DisplayCrs, words: Mapping[str, str]
 ) -> tuple[list[dict[str, Any]], list[float]]:
     """Features styled by class, each with its tooltip lines; and the class breaks for the legend."""
-    rates = {row["adcode"]: per_10k(counts.get(row["adcode"], 0), row["population"]) for row in rows}
+    counts = data.stations
+    rates = {row["adcode"]: per_10k(counts.get(row["adcode"], 0), row["population"]) for row in data.districts}
     breaks = class_breaks([r for r in rates.values() if r is not None])
     features = []
-    for row in rows:
+    for row in data.districts:
         rate = rates[row["adcode"]]
         geom = display_geometry(shapely.from_wkb(bytes(row["wkb"])), crs, OUTLINE_DEG)
         style = {"fillColor": color_for(rate, breaks), "fillOpacity": 0.65, "color": "#ffffff", "weight": 1}
         props = {"adcode": row["adcode"], "per_10k": rate, "style": style}
-        props["lines"] = describe(row, counts.get(row["adcode"], 0), rate)
+        props["lines"] = density_lines(row, counts.get(row["adcode"], 0), rate, words)
         features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
     return features, breaks
 
 
-def layer(title: str, features: list[dict[str, Any]], breaks: Sequence[float], no_data: str) -> MacroElement:
-    """Filled districts with a tooltip each and a legend of the classes (`no_data`: label of grey)."""
-    legend = [[color, f"≤ {bound:g}"] for color, bound in zip(COLORS, breaks, strict=True)] + [[NO_DATA, no_data]]
+def draw(title: str, data: DistrictCounts, view: View) -> MacroElement:
+    """Filled districts with a tooltip each and a legend of the classes (grey: no population figure)."""
+    features, breaks = density_features(data, crs=view.crs, words=view.words)
+    legend = [[color, f"≤ {bound:g}"] for color, bound in zip(COLORS, breaks, strict=True)]
+    legend.append([NO_DATA, view.words["no_data"]])
     config = {
         "type": "areas",
         "id": SPEC.id,
@@ -76,3 +92,12 @@ def layer(title: str, features: list[dict[str, Any]], breaks: Sequence[float], n
         "swatch": COLORS[3],
     }
     return script_layer(config | {"interactive": True, "show": True})
+
+
+SPEC = LayerSpec(
+    "station_density",
+    {"zh": "每万人驿站数", "en": "Stations per 10,000 people"},
+    Source.STATIONS_BY_DISTRICT,
+    draw,
+    ("coverage",),
+)

@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from geo_service.analysis.hours import OpenState, local_time, parse_hours, state_at
+from geo_service.maps.data import open_states
 from geo_service.services.facility_index import build_snapshot
+from geo_service.settings import Settings
+
+# parse_hours without its memo: a fresh parse, the oracle for everything that shares parsed hours
+fresh_hours = parse_hours.__wrapped__
 
 EXPRESSIONS = [
     "24/7",
@@ -68,5 +73,31 @@ def test_memoised_state_equals_direct_evaluation_for_random_time_sequences() -> 
     for _ in range(3000):
         moment = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 80)))
         position = int(rng.integers(0, len(EXPRESSIONS)))
-        expected = state_at(parse_hours(EXPRESSIONS[position]), moment)
+        expected = state_at(fresh_hours(EXPRESSIONS[position]), moment)
         assert snapshot.open_state(position, moment) is expected, (EXPRESSIONS[position], moment)
+
+
+def test_each_distinct_hours_string_is_parsed_once_per_country() -> None:
+    assert parse_hours("Mo-Fr 08:30-12:00,14:30-18:00") is parse_hours("Mo-Fr 08:30-12:00,14:30-18:00")
+    assert parse_hours("Mo-Su 08:00-20:00; PH off", "CN") is not parse_hours("Mo-Su 08:00-20:00; PH off", "DE")
+    # 1 October is a public holiday in China, not in Germany: the memo must keep the calendars apart
+    national_day = datetime(2026, 10, 1, 12)
+    assert state_at(parse_hours("Mo-Su 08:00-20:00; PH off", "CN"), national_day) is OpenState.CLOSED
+    assert state_at(parse_hours("Mo-Su 08:00-20:00; PH off", "DE"), national_day) is OpenState.OPEN
+
+
+def test_map_open_states_equal_evaluating_each_row_alone() -> None:
+    """The maps evaluate each distinct hours string once per call; every row must get its own answer."""
+    rng = np.random.default_rng(5)
+    statuses = ["open", "open", "temporarily_closed"]
+    rows = [
+        {**_row(i, EXPRESSIONS[int(rng.integers(0, len(EXPRESSIONS)))]), "status": statuses[i % 3]} for i in range(60)
+    ]
+    settings = Settings()
+    for _ in range(40):
+        moment = datetime(2026, 9, 25) + timedelta(minutes=int(rng.integers(0, 60 * 24 * 30)))
+        expected = [
+            state_at(fresh_hours(row["opening_hours"], "CN"), moment).value if row["status"] == "open" else "closed"
+            for row in rows
+        ]
+        assert open_states(rows, settings, moment) == expected, moment

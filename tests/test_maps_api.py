@@ -65,6 +65,9 @@ def test_language_and_layer_parameters(client) -> None:
         ("/maps/public", {"district": "朝阳区"}, "district"),
         ("/maps/public", {"lang": "fr"}, "lang"),
         ("/maps/coverage", {"radius_m": -5}, "radius_m"),
+        ("/maps/coverage", {"radius_m": 0}, "radius_m"),
+        ("/maps/coverage", {"radius_m": "nan"}, "radius_m"),
+        ("/maps/coverage", {"radius_m": 20_001}, "radius_m"),
         ("/maps/coverage", {"kind": "rest_base"}, "kind"),
         ("/maps/nearby", {"amenity": "jacuzzi"}, "amenity"),
         ("/embed/elsewhere", {}, "name"),
@@ -77,6 +80,25 @@ def test_bad_parameters_are_422_naming_them(client, path: str, params: dict, par
     response = client.get(path, params=params)
     assert response.status_code == 422
     assert parameter in [d["loc"][-1] for d in response.json()["detail"]]
+
+
+def test_the_planner_map_radius_is_capped_by_the_settings(client) -> None:
+    settings = client.app.state.settings
+    cap = settings.coverage_max_radius_m
+    params = {"layers": "service_areas"}
+    try:
+        settings.coverage_max_radius_m = 1500
+        beyond = client.get("/maps/coverage", params={**params, "radius_m": 1501})
+        at_cap = client.get("/maps/coverage", params={**params, "radius_m": 1500})
+        settings.coverage_max_radius_m = 30_000
+        raised = client.get("/maps/coverage", params={**params, "radius_m": 25_000})
+    finally:
+        settings.coverage_max_radius_m = cap
+    assert beyond.status_code == 422 and beyond.json()["detail"][0]["loc"] == ["query", "radius_m"]
+    assert at_cap.status_code == 200 and '"radius_m":1500.0' in at_cap.text
+    assert raised.status_code == 200 and '"radius_m":25000.0' in raised.text
+    default = client.get("/maps/coverage", params=params).text
+    assert f'"radius_m":{float(settings.map_service_radius_m)!r}' in default
 
 
 def test_embedded_public_map_holds_every_shown_facility(client) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+from functools import cached_property
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,14 +14,18 @@ import shapely
 
 from geo_service import vocab
 from geo_service.analysis.crs import wgs84_to_gcj02
+from geo_service.errors import InvalidParameter
+from geo_service.maps.compose import chosen_layers
 from geo_service.maps.i18n import LABELS, STRINGS
-from layers import station_density
+from geo_service.maps.sources import Sources
+from layers import gaps, station_density, suggested_sites
 from layers.display import display_geometry, display_points
 from layers.element import ScriptCall
 from layers.escape import html_text, script_json
 from layers.facility_markers import navigation_templates
 from layers.navigation import encode_label, format_point, navigation_links
-from layers.registry import REGISTRY
+from layers.registry import LAYERS, REGISTRY
+from layers.spec import Source
 from layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
 
 PAYLOADS = [
@@ -55,6 +62,59 @@ def test_registry_is_frozen_and_titles_exist_in_both_languages() -> None:
     for spec in REGISTRY.values():
         assert spec.title("zh", radius_m=1000, count=10) and spec.title("en", radius_m=1000, count=10)
     assert REGISTRY["service_areas"].title("en", radius_m=1500) == "Service radius 1500 m"
+
+
+def _ids(specs: list) -> list[str]:
+    return [spec.id for spec in specs]
+
+
+def test_pages_draw_the_layers_they_offer_in_drawing_order() -> None:
+    assert _ids(chosen_layers("public", None)) == ["districts", "facilities"]
+    assert _ids(chosen_layers("coverage", None)) == [
+        "station_density",
+        "gaps",
+        "districts",
+        "service_areas",
+        "facilities",
+    ]
+    asked = ["facilities", "suggested_sites", "distance_grid"]
+    assert _ids(chosen_layers("coverage", asked)) == ["distance_grid", "suggested_sites", "facilities"]
+    assert _ids(chosen_layers("public", [])) == ["districts", "facilities"]
+    with pytest.raises(InvalidParameter) as error:
+        chosen_layers("public", ["districts", "gaps"])
+    assert error.value.parameter == "layers" and "['gaps']" in error.value.message
+
+
+def test_every_source_a_layer_names_is_a_cached_property_of_sources() -> None:
+    assert [spec.id for spec in LAYERS] == list(REGISTRY) and len(set(REGISTRY)) == len(LAYERS)
+    for source in Source:
+        assert isinstance(inspect.getattr_static(Sources, source.value), cached_property), source
+    assert {spec.source for spec in LAYERS} == set(Source)  # no source loaded for nobody
+    assert all(spec.pages for spec in LAYERS)
+
+
+def test_tooltips_fill_the_page_strings() -> None:
+    district = {"name": "滨城区", "population": 684_000, "population_year": 2020}
+    assert station_density.density_lines(district, 12, 0.1754, STRINGS["zh"]) == [
+        "滨城区",
+        "12 个驿站",
+        "常住人口 68.4 万（2020 年）",
+        "每万人 0.18 个驿站",
+    ]
+    unknown = {"name": "Zhanhua", "population": None, "population_year": None}
+    assert station_density.density_lines(unknown, 3, None, STRINGS["en"]) == [
+        "Zhanhua",
+        "3 stations",
+        "no population figure",
+    ]
+    gap = SimpleNamespace(name="沾化区", area_km2=1234.56, uncovered_demand=98765.4)
+    assert gaps.gap_lines(gap, STRINGS["en"]) == ["沾化区", "gap 1,234.6 km²", "about 98,765 people out of reach"]
+    site = {"rank": 2, "gain_demand": 4321.0, "gain_area_km2": 3.14159}
+    assert suggested_sites.site_lines(site, STRINGS["zh"]) == [
+        "建议新址 #2",
+        "新增覆盖需求约 4,321 人",
+        "新增覆盖面积 3.14 平方公里",
+    ]
 
 
 def test_every_code_has_a_symbol_and_an_english_label() -> None:

@@ -1,15 +1,17 @@
 """Opening hours in OpenStreetMap `opening_hours` syntax, evaluated in the facility's local time.
 
-Parsing is done once per facility (when the in-memory index is built); evaluation costs about a
-microsecond. Hours that are missing or cannot be parsed are "unknown", never "open": a rider must not be
-sent to a door that may be locked. Public holidays (`PH`) follow the Chinese calendar of the
-`opening_hours` library (country code CN by default).
+Parsing costs ~16 µs and evaluation ~1 µs, and facilities share few distinct hours strings (the sample
+data: 11 for 308 facilities), so `parse_hours` is memoised: the nearest index and the maps parse each
+distinct string once per process. Hours that are missing or cannot be parsed are "unknown", never
+"open": a rider must not be sent to a door that may be locked. Public holidays (`PH`) follow the
+Chinese calendar of the `opening_hours` library (country code CN by default).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import opening_hours
@@ -31,8 +33,15 @@ _PARSE_ERRORS: tuple[type[Exception], ...] = (
 _STATE = {State.OPEN: OpenState.OPEN, State.CLOSED: OpenState.CLOSED, State.UNKNOWN: OpenState.UNKNOWN}
 
 
+#: distinct (expression, country) pairs kept parsed; more only costs re-parsing the least recently used
+HOURS_CACHE_SIZE = 4096
+
+
+@lru_cache(maxsize=HOURS_CACHE_SIZE)
 def parse_hours(expression: str | None, country: str = "CN") -> OpeningHours | None:
-    """The parsed expression, or None when it is empty or not valid `opening_hours` syntax."""
+    """The parsed expression, or None when it is empty or not valid `opening_hours` syntax.
+
+    Memoised (callers share the result, which is immutable: evaluating it changes nothing)."""
     if not expression or not expression.strip():
         return None
     try:

@@ -48,15 +48,13 @@ def shown_filter(
 
 
 def open_states(rows: Sequence[Mapping[Any, Any]], settings: Settings, now: datetime | None = None) -> list[str]:
-    """open/closed/unknown of each row at `now` (default: the current local time)."""
+    """open/closed/unknown of each row at `now` (default: the current local time); each distinct hours
+    string is parsed once (parse_hours is shared with the nearest index) and evaluated once per call."""
     zone = ZoneInfo(settings.timezone)
     wall_clock = local_time(now or datetime.now(zone), zone)
-    return [
-        state_at(parse_hours(row["opening_hours"], settings.holiday_country), wall_clock).value
-        if row["status"] == "open"
-        else "closed"
-        for row in rows
-    ]
+    hours = {row["opening_hours"] for row in rows if row["status"] == "open"}
+    states = {h: state_at(parse_hours(h, settings.holiday_country), wall_clock).value for h in hours}
+    return [states[row["opening_hours"]] if row["status"] == "open" else "closed" for row in rows]
 
 
 def embedded_markers(

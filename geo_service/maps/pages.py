@@ -14,26 +14,17 @@ from sqlalchemy import Connection
 
 from geo_service import vocab
 from geo_service.maps import assets
-from geo_service.maps.compose import BUILDERS, Sources, chosen_layers
+from geo_service.maps.compose import chosen_layers, layer_element
 from geo_service.maps.data import MapQuery, data_bounds
+from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
-from geo_service.maps.page import PageContext, new_page, render
+from geo_service.maps.sources import Sources
+from geo_service.services.study_area import resolve_radius
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 from layers.element import ScriptCall
+from layers.spec import PageName
 
-PUBLIC_LAYERS = ("districts", "facilities")
-COVERAGE_LAYERS = (
-    "station_density",
-    "distance_grid",
-    "gaps",
-    "districts",
-    "service_areas",
-    "suggested_sites",
-    "facilities",
-)
-# drawn without ?layers=; the grid and the suggested sites cost a computation each, so they are asked for
-COVERAGE_DEFAULT = ("station_density", "gaps", "districts", "service_areas", "facilities")
 NEARBY_LIMIT = 10
 
 
@@ -41,13 +32,10 @@ def public_page(
     conn: Connection, settings: Settings, ctx: PageContext, query: MapQuery, layers: Sequence[str] | None = None
 ) -> str:
     """Every facility kind as its own layer with a legend, district outlines, search and locate-me."""
-    src = Sources(conn, settings, ctx, query)
-    chosen = chosen_layers(PUBLIC_LAYERS, layers)
     words = strings(ctx.lang)
-    document, fmap = new_page(ctx, "public", words["public_title"], src.bounds(), heading=words["public_short"])
-    for layer_id in chosen:
-        BUILDERS[layer_id](src).add_to(fmap)
-    return render(document, fmap)
+    return _layered_page(
+        Sources(conn, settings, ctx, query), "public", layers, words["public_title"], words["public_short"]
+    )
 
 
 def coverage_page(
@@ -58,13 +46,25 @@ def coverage_page(
     layers: Sequence[str] | None = None,
     radius_m: float | None = None,
 ) -> str:
-    """Stations with their service radius over a choropleth of stations per 10,000 people."""
-    radius = radius_m or settings.map_service_radius_m
+    """Stations with their service radius over a choropleth of stations per 10,000 people.
+
+    `radius_m` (default GEO_MAP_SERVICE_RADIUS_M) is checked like the coverage API's: 422 unless finite,
+    > 0 and at most GEO_COVERAGE_MAX_RADIUS_M."""
+    radius = settings.map_service_radius_m
+    if radius_m is not None:
+        radius, _preset, _basis = resolve_radius(radius_m, None, settings.coverage_max_radius_m)
     src = Sources(conn, settings, ctx, query, kinds=("station",), radius_m=radius)
-    chosen = chosen_layers(COVERAGE_LAYERS, layers or COVERAGE_DEFAULT)
-    document, fmap = new_page(ctx, "coverage", strings(ctx.lang)["coverage_title"], src.bounds())
-    for layer_id in chosen:
-        BUILDERS[layer_id](src).add_to(fmap)
+    return _layered_page(src, "coverage", layers, strings(ctx.lang)["coverage_title"])
+
+
+def _layered_page(
+    src: Sources, page: PageName, layers: Sequence[str] | None, title: str, heading: str | None = None
+) -> str:
+    """`page` with the layers chosen from `layers` (checked before any data is loaded)."""
+    chosen = chosen_layers(page, layers)
+    document, fmap = new_page(src.ctx, page, title, src.bounds(), heading=heading)
+    for spec in chosen:
+        layer_element(src, spec).add_to(fmap)
     return render(document, fmap)
 
 

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from geo_service.maps import assets
 from geo_service.maps.basemaps import basemap
 from geo_service.maps.data import MapQuery
+from geo_service.maps.document import PageContext
 from geo_service.maps.i18n import Lang, strings
-from geo_service.maps.page import PageContext
 from geo_service.maps.pages import public_page
 from geo_service.services import facilities as facility_service
 from geo_service.settings import Settings

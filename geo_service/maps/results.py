@@ -11,11 +11,15 @@ from sqlalchemy import Connection
 
 from geo_service.maps import assets
 from geo_service.maps.basemaps import basemap
-from geo_service.maps.compose import Sources, districts_layer, facilities_layer, gaps_layer, suggested_sites_layer
+from geo_service.maps.compose import layer_element
 from geo_service.maps.data import MapQuery
+from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
-from geo_service.maps.page import PageContext, new_page, render
+from geo_service.maps.sources import Sources
 from geo_service.settings import Settings
+from layers import districts as district_layer
+from layers import facility_markers, suggested_sites
+from layers import gaps as gaps_layer
 
 
 def write_result_map(
@@ -34,11 +38,11 @@ def write_result_map(
     src = Sources(conn, settings, ctx, query, kinds=("station",), radius_m=radius_m, plan_count=len(sites or []))
     document, fmap = new_page(ctx, "coverage", strings("zh")["coverage_title"], src.bounds())
     if gaps is not None:
-        gaps_layer(src, gaps).add_to(fmap)
-    districts_layer(src).add_to(fmap)
+        layer_element(src, gaps_layer.SPEC, gaps).add_to(fmap)
+    layer_element(src, district_layer.SPEC).add_to(fmap)
     if sites is not None:
-        suggested_sites_layer(src, sites).add_to(fmap)
-    facilities_layer(src).add_to(fmap)
+        layer_element(src, suggested_sites.SPEC, sites).add_to(fmap)
+    layer_element(src, facility_markers.SPEC).add_to(fmap)
     path.write_text(render(document, fmap), encoding="utf-8")
     assets.copy_assets(path.parent / "assets")
     return path

@@ -1,0 +1,133 @@
+"""The data map layers draw, loaded at most once per page.
+
+Each member of layers.spec.Source is a cached property of `Sources` with the member's value as its name:
+a layer only names what it draws (layers are presentation and never touch the database), and loading it
+— with the connection, the services, the page's query and radius — happens here. A page that draws the
+district outlines twice (outlines and choropleth) or computes its study area for gaps and sites alike
+loads each once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import shape
+from sqlalchemy import Connection, RowMapping
+
+from geo_service import vocab
+from geo_service.errors import GeoServiceError
+from geo_service.maps import data
+from geo_service.maps.document import PageContext
+from geo_service.maps.i18n import strings
+from geo_service.services import facilities as facility_service
+from geo_service.services.coverage import distance_grid as cell_distances
+from geo_service.services.coverage import gaps_frame, measure
+from geo_service.services.planning import plan_sites
+from geo_service.services.study_area import StudyArea, load_study_area
+from geo_service.settings import Settings
+from layers import districts
+from layers.facility_markers import Markers
+from layers.spec import LayerSpec, Source, View
+from layers.station_density import DistrictCounts
+
+SUGGESTED_SITES = 10  # sites the planner map suggests when its suggested_sites layer is asked for
+GRID_CELL_M = 2000.0  # the planner map's distance grid (finer grids: the API or `geo-service coverage`)
+
+
+class TooManyToEmbed(GeoServiceError):
+    """More facilities than a page without the API may hold (GEO_MAP_EMBED_MAX_FEATURES)."""
+
+
+@dataclass
+class Sources:
+    """What a page's layers draw; `kinds` is the page's own kind restriction (the planner map shows
+    stations), `radius_m` its service radius and `plan_count` the sites it suggests."""
+
+    conn: Connection
+    settings: Settings
+    ctx: PageContext
+    query: data.MapQuery
+    kinds: Sequence[str] = ()
+    radius_m: float = 0.0
+    plan_count: int = SUGGESTED_SITES
+
+    def load(self, source: Source) -> object:
+        """The data of `source`: the property of the same name."""
+        return getattr(self, source.value)
+
+    @property
+    def view(self) -> View:
+        return View(self.ctx.base.crs, strings(self.ctx.lang), self.radius_m)
+
+    def title(self, spec: LayerSpec[Any]) -> str:
+        return spec.title(self.ctx.lang, radius_m=self.radius_m, count=self.plan_count)
+
+    def bounds(self) -> list[list[float]] | None:
+        """The view to frame: the asked districts' outlines, else the embedded facilities or all the data."""
+        if self.query.districts and self.district_outlines:
+            features = districts.district_features(self.district_outlines, crs=self.ctx.base.crs)
+            return _polygon_bounds(features) or data.data_bounds(self.conn, self.embedded)
+        return data.data_bounds(self.conn, self.embedded)
+
+    @cached_property
+    def embedded(self) -> list[dict[str, Any]] | None:
+        """Embedded marker features, or None when the page must load them per viewport."""
+        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds)
+        with_hours = self.ctx.chrome != "static"
+        features = data.embedded_markers(self.conn, filters, self.settings, self.ctx.base.crs, with_hours=with_hours)
+        if features is None and self.ctx.chrome == "static":
+            limit = self.settings.map_embed_max_features
+            raise TooManyToEmbed(f"more than {limit} facilities for a static map; serve the live map instead")
+        return features
+
+    @cached_property
+    def markers(self) -> Markers:
+        kinds = list(self.kinds or self.query.kinds or vocab.KINDS)
+        if self.embedded is not None:
+            return Markers(kinds, features=self.embedded)
+        return Markers(kinds, source=self.ctx.api["viewport"])
+
+    @cached_property
+    def district_outlines(self) -> Sequence[RowMapping]:
+        return facility_service.district_outlines(self.conn, self.query.districts)
+
+    @cached_property
+    def open_stations(self) -> Sequence[RowMapping]:
+        filters = facility_service.facility_filter(
+            self.conn, kinds=("station",), districts=self.query.districts, statuses=("open",)
+        )
+        return facility_service.matching_page(self.conn, filters, self.settings.map_embed_max_features).rows
+
+    @cached_property
+    def stations_by_district(self) -> DistrictCounts:
+        filters = facility_service.facility_filter(self.conn, kinds=("station",), statuses=("open",))
+        return DistrictCounts(self.district_outlines, facility_service.counts_by_district(self.conn, filters))
+
+    @cached_property
+    def study_area(self) -> StudyArea:
+        return load_study_area(self.conn, ("station",), self.query.districts)
+
+    @cached_property
+    def gaps(self) -> gpd.GeoDataFrame:
+        return gaps_frame(measure(self.study_area, self.radius_m))
+
+    @cached_property
+    def distance_grid(self) -> gpd.GeoDataFrame:
+        return cell_distances(self.study_area, "square", GRID_CELL_M)
+
+    @cached_property
+    def suggested_sites(self) -> list[dict[str, Any]]:
+        """Sites planned for the page's study area by the greedy solver (a fraction of the exact one's time)."""
+        return plan_sites(self.study_area, self.plan_count, self.radius_m, solver="greedy").sites
+
+
+def _polygon_bounds(features: Sequence[Mapping[Any, Any]]) -> list[list[float]] | None:
+    if not features:
+        return None
+    west, south, east, north = shapely.union_all([shape(f["geometry"]) for f in features]).bounds
+    return [[south, west], [north, east]]
