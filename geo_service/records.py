@@ -22,7 +22,7 @@ def _check_code(value: str | None, allowed: Any, what: str) -> str | None:
 
 
 class FacilityRecord(BaseModel):
-    """One facility as stored: WGS-84 lon/lat plus the attributes of DESIGN.md §4."""
+    """One facility as stored: WGS-84 lon/lat plus its attributes (docs/architecture.md, "Data model")."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

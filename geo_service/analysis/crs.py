@@ -3,7 +3,7 @@
 GCJ-02 is WGS-84 plus a deterministic, non-linear offset (about 530 m in Binzhou); BD-09 is a further
 rotation/scaling of GCJ-02. The forward formulas are public; there is no closed-form inverse, so the
 inverses here iterate the forward function until the residual is below ~1e-9 degrees (≈0.1 mm), which
-keeps every round trip far inside the 1 m budget of DESIGN.md §6.
+keeps every round trip far inside the 1 m budget set for them (docs/architecture.md, "Coordinates").
 
 All functions are vectorised: they take scalars or NumPy arrays of lon/lat in degrees and return
 arrays of the same shape. Points outside China are returned unchanged, as the vendors do.
