@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Scope, Send
 
 from geo_service import __version__
-from geo_service.api import coverage, facilities, health, maps, nearest
+from geo_service.api import audit, coverage, facilities, health, maps, nearest
 from geo_service.api.errors import install_error_handlers
 from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.db.engine import make_engine
@@ -63,6 +63,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.secret_key.get_secret_value():
+            log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
         await _refresh(app.state.nearest)
@@ -87,5 +89,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(coverage.router)
+    app.include_router(audit.router)
     maps.install(app, settings)
     return app

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.logging import RichHandler
 
-from geo_service import cli_planning
+from geo_service import cli_accounts, cli_planning
 from geo_service.cli_support import console, open_database, run_steps
 from geo_service.db import migrate
 from geo_service.services import setup
@@ -26,6 +26,8 @@ from geo_service.settings import Settings
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode="rich")
 db_app = typer.Typer(help="Schema migrations (Alembic) on GEO_DB_URL.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(cli_accounts.users_app, name="users")
+app.add_typer(cli_accounts.keys_app, name="keys")
 app.command("coverage")(cli_planning.coverage)
 app.command("plan")(cli_planning.plan)
 

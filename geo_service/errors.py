@@ -29,3 +29,44 @@ class DatabaseUnavailable(GeoServiceError):
 
 class DataFileError(GeoServiceError):
     """A bundled or supplied data file is missing or malformed (raised while loading data)."""
+
+
+class Unauthenticated(GeoServiceError):
+    """No valid credentials: missing where required, unknown, revoked, disabled or malformed (→ 401).
+
+    `invalid_token` says that credentials were sent but refused (RFC 6750 `error="invalid_token"`), as
+    opposed to none being sent. The message never says which part was wrong.
+    """
+
+    def __init__(
+        self, message: str = "需要有效的登录或 API 密钥 (valid credentials required)", *, invalid_token: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.invalid_token = invalid_token
+
+
+class Forbidden(GeoServiceError):
+    """The caller is known but its role or districts do not allow this (→ 403)."""
+
+
+class TooManyRequests(GeoServiceError):
+    """Too many attempts in the current window; retry after `retry_after_s` seconds (→ 429)."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class CredentialsInQuery(GeoServiceError):
+    """A secret was sent in the URL (where logs, proxies and browser history keep it); refused (→ 400)."""
+
+    def __init__(self, parameter: str) -> None:
+        super().__init__(
+            f"{parameter}: 不接受放在网址中的密钥，请使用 Authorization: Bearer 请求头 "
+            "(credentials in the query string are refused; send the Authorization: Bearer header)"
+        )
+        self.parameter = parameter
+
+
+class Conflict(GeoServiceError):
+    """The write collides with existing data, e.g. a username that is taken (→ 409)."""

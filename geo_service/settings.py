@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +83,22 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="A viewport with more facilities than this is answered as grid clusters."
     )
     map_service_radius_m: float = Field(default=1000, gt=0, description="Default service radius on the planner map.")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins allowed per account and per address in one window."
+    )
+    login_window_s: float = Field(default=900, gt=0, description="Length of the sign-in throttling window.")
+    password_min_length: int = Field(default=12, ge=8, description="Shortest password accepted for an account.")
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Server secret (≥ 32 characters) for keyed hashes of client addresses; set it in production.",
+    )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value() and len(value.get_secret_value()) < 32:
+            raise ValueError("GEO_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @property
     def is_sqlite(self) -> bool:

@@ -83,3 +83,90 @@ STATUSES: Final = MappingProxyType(
 
 #: Label attached to every synthetic row wherever it is shown or exported.
 SAMPLE_LABEL: Final = "示例数据 (synthetic)"
+
+#: Account roles, weakest first: a viewer reads non-public fields, an editor writes the facilities of its
+#: districts, an admin writes everything and manages accounts. The order is the order of privilege.
+ROLES: Final = MappingProxyType(
+    {
+        "viewer": "查看者",
+        "editor": "编辑者",
+        "admin": "管理员",
+    }
+)
+
+#: What a rider can report about a facility.
+REPORT_KINDS: Final = MappingProxyType(
+    {
+        "closed": "已关闭",
+        "locked": "锁门进不去",
+        "moved": "已搬迁",
+        "no_water": "没有水",
+        "no_power": "没有电",
+        "dirty": "不卫生",
+        "other": "其他问题",
+    }
+)
+
+#: Where a problem report stands; only `open` reports wait in the editors' queue.
+REPORT_STATUSES: Final = MappingProxyType(
+    {
+        "open": "待处理",
+        "resolved": "已处理",
+        "dismissed": "已驳回",
+    }
+)
+
+#: How an editor closed a report (`confirmed_fine` also records a verification of the facility).
+RESOLUTIONS: Final = MappingProxyType(
+    {
+        "confirmed_fine": "核实正常",
+        "fixed": "已修复",
+        "closed": "确认关闭",
+        "moved": "确认搬迁",
+        "dismissed": "不予处理",
+    }
+)
+
+#: File formats an import batch can come from.
+IMPORT_FORMATS: Final = MappingProxyType(
+    {
+        "csv": "CSV",
+        "xlsx": "Excel (XLSX)",
+        "geojson": "GeoJSON",
+        "gpkg": "GeoPackage",
+        "shapefile": "Shapefile (zip)",
+        "kml": "KML",
+    }
+)
+
+#: What an audit row is about.
+AUDIT_ENTITIES: Final = MappingProxyType(
+    {
+        "facility": "设施",
+        "app_user": "用户",
+        "api_key": "API 密钥",
+        "import_batch": "导入批次",
+        "problem_report": "问题反馈",
+    }
+)
+
+#: What was done. Checked when the row is written (not by a database constraint, so a new use case adds a
+#: code here without a migration).
+AUDIT_ACTIONS: Final = MappingProxyType(
+    {
+        "create": "新建",
+        "update": "修改",
+        "delete": "删除",
+        "restore": "恢复",
+        "verify": "核实",
+        "import": "导入",
+        "report": "提交反馈",
+        "resolve": "处理反馈",
+        "user.create": "新建用户",
+        "user.disable": "停用用户",
+        "user.enable": "启用用户",
+        "user.password": "修改密码",
+        "key.create": "新建密钥",
+        "key.revoke": "吊销密钥",
+    }
+)

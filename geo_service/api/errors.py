@@ -14,7 +14,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo_service.errors import DatabaseUnavailable, InvalidParameter, NotFound
+from geo_service.errors import (
+    Conflict,
+    CredentialsInQuery,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +36,31 @@ def _invalid_parameter(exc: Exception) -> JSONResponse | None:
 
 def _not_found(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+def _unauthenticated(exc: Exception) -> JSONResponse | None:
+    assert isinstance(exc, Unauthenticated)
+    challenge = 'Bearer error="invalid_token"' if exc.invalid_token else "Bearer"
+    return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": challenge})
+
+
+def _forbidden(exc: Exception) -> JSONResponse | None:
+    return JSONResponse({"detail": str(exc)}, status_code=403)
+
+
+def _too_many(exc: Exception) -> JSONResponse | None:
+    assert isinstance(exc, TooManyRequests)
+    return JSONResponse({"detail": str(exc)}, status_code=429, headers={"Retry-After": str(exc.retry_after_s)})
+
+
+def _credentials_in_query(exc: Exception) -> JSONResponse | None:
+    assert isinstance(exc, CredentialsInQuery)
+    body = {"detail": [{"loc": ["query", exc.parameter], "msg": str(exc), "type": "credentials_in_query"}]}
+    return JSONResponse(body, status_code=400)
+
+
+def _conflict(exc: Exception) -> JSONResponse | None:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
 def _unavailable(exc: Exception) -> JSONResponse | None:
@@ -49,6 +83,11 @@ def _driver_error(exc: Exception) -> JSONResponse | None:
 _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     InvalidParameter: _invalid_parameter,
     NotFound: _not_found,
+    Unauthenticated: _unauthenticated,
+    Forbidden: _forbidden,
+    TooManyRequests: _too_many,
+    CredentialsInQuery: _credentials_in_query,
+    Conflict: _conflict,
     DatabaseUnavailable: _unavailable,
     PoolTimeout: _unavailable,
     DBAPIError: _driver_error,

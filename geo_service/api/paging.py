@@ -19,12 +19,14 @@ def check_page(limit: int | None, settings: Settings) -> int:
     return limit
 
 
-def paging_links(request: Request, matched: int, limit: int, offset: int) -> list[dict[str, Any]]:
+def paging_links(
+    request: Request, matched: int, limit: int, offset: int, media_type: str = "application/geo+json"
+) -> list[dict[str, Any]]:
     """self/next/prev links that keep every other query parameter as the client sent it."""
 
     def link(rel: str, at: int) -> dict[str, Any]:
         href = str(request.url.include_query_params(limit=limit, offset=at))
-        return {"rel": rel, "type": "application/geo+json", "href": href}
+        return {"rel": rel, "type": media_type, "href": href}
 
     links = [link("self", offset)]
     if offset + limit < matched:

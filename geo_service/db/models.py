@@ -7,7 +7,7 @@ value cannot enter the database by any path, not only through the API.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry, WKBElement
@@ -25,9 +25,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo_service import vocab
@@ -47,6 +49,42 @@ def in_list(column: str, values: Any) -> str:
     """SQL CHECK expression restricting `column` to the codes of a vocabulary."""
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant stored in UTC and read back as an aware UTC datetime on both backends.
+
+    SQLite keeps no offset (it would store a Shanghai wall-clock time as if it were UTC) and PostgreSQL
+    answers in the session's time zone; converting on the way in and out makes comparisons in SQL (login
+    windows, `since` filters) and in Python agree. A naive value is refused: its zone is unknown.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: An open report has no resolution; a closed one has its resolution, who and when.
+REPORT_RESOLVED_CHECK = (
+    "(status = 'open' AND resolution IS NULL AND resolved_at IS NULL AND resolved_by IS NULL) OR "
+    "(status <> 'open' AND resolution IS NOT NULL AND resolved_at IS NOT NULL AND resolved_by IS NOT NULL)"
+)
+#: Both coordinates or neither, each in WGS-84 range.
+REPORT_POSITION_CHECK = (
+    "(lon IS NULL AND lat IS NULL) OR "
+    "(lon IS NOT NULL AND lat IS NOT NULL AND lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90)"
+)
 
 
 class Base(DeclarativeBase):
@@ -102,6 +140,10 @@ class Facility(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # Soft delete: a deleted facility keeps its row (restorable by an admin) and vanishes from every read.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_verified_by: Mapped[str | None] = mapped_column(String(100))  # an audit actor, e.g. user:alice
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
 
     __table_args__ = (
         CheckConstraint(in_list("kind", vocab.KINDS), name="kind"),
@@ -122,3 +164,151 @@ class DataRevision(Base):
     revision: Mapped[int] = mapped_column(BigInteger)
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class AppUser(Base):
+    """A person who signs in (console) with a username and an argon2id password hash."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    districts: Mapped[list[str]] = mapped_column(JSONType, default=list)  # adcodes an editor may write
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (CheckConstraint(in_list("role", vocab.ROLES), name="role"),)
+
+
+class ApiKey(Base):
+    """A machine credential. Only the SHA-256 of the secret is stored.
+
+    The secret is 256 random bits (`gsk_` + token_urlsafe(32)), so a fast hash is right: there is no
+    dictionary to guess from, and a slow KDF would only make every API call slower. The hash is unique, so
+    a request's key is found by one index lookup.
+    """
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    label: Mapped[str] = mapped_column(String(200))
+    key_prefix: Mapped[str] = mapped_column(String(16))  # the first characters, to recognise a key in lists
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    districts: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        CheckConstraint(in_list("role", vocab.ROLES), name="role"),
+        CheckConstraint("revoked = (revoked_at IS NOT NULL)", name="revoked_at"),
+    )
+
+
+class AuditEvent(Base):
+    """Who did what to which row, with the row before and after. Append-only: triggers refuse UPDATE and
+    DELETE (migration 0004), so not even a bug or a hand-typed SQL statement can rewrite history."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(String(100), index=True)  # user:alice, key:3, cli:root, public
+    role: Mapped[str | None] = mapped_column(String(16))  # None for the public
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(in_list("entity", vocab.AUDIT_ENTITIES), name="entity"),
+        CheckConstraint(f"role IS NULL OR {in_list('role', vocab.ROLES)}", name="role"),
+        Index("ix_audit_event_entity_entity_id", "entity", "entity_id"),
+    )
+
+
+class ImportBatch(Base):
+    """A committed bulk import (dry runs write nothing, so every stored batch was committed)."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    file_name: Mapped[str] = mapped_column(String(255))
+    checksum: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the uploaded bytes
+    format: Mapped[str] = mapped_column(String(16))
+    crs: Mapped[str] = mapped_column(String(32))  # as given: wgs84, gcj02, bd09, EPSG:4490 …
+    counts: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)  # created/updated/unchanged/rejected
+    report: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    __table_args__ = (
+        CheckConstraint(in_list("format", vocab.IMPORT_FORMATS), name="format"),
+        CheckConstraint("length(checksum) = 64", name="checksum"),
+    )
+
+
+class ProblemReport(Base):
+    """A rider's report that a facility is not as shown, queued for the district's editors.
+
+    The position is two WGS-84 floats rather than a POINT: it is optional, only displayed beside the
+    facility and never searched spatially, so a geometry column would add a SpatiaLite registration and an
+    R*Tree to maintain on every public (rate-limited, flood-prone) insert for no query that uses it.
+    The client address is kept only as a keyed hash (security.hash_address): enough to throttle a flood,
+    not enough to learn who reported.
+    """
+
+    __tablename__ = "problem_report"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facility.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    address_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolution_note: Mapped[str | None] = mapped_column(String(500))
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(in_list("kind", vocab.REPORT_KINDS), name="kind"),
+        CheckConstraint(in_list("status", vocab.REPORT_STATUSES), name="status"),
+        CheckConstraint(f"resolution IS NULL OR {in_list('resolution', vocab.RESOLUTIONS)}", name="resolution"),
+        CheckConstraint(REPORT_RESOLVED_CHECK, name="resolved"),
+        CheckConstraint("note IS NULL OR length(note) <= 500", name="note"),
+        CheckConstraint(REPORT_POSITION_CHECK, name="position"),
+        Index("ix_problem_report_status_facility_id", "status", "facility_id"),
+        Index("ix_problem_report_address_hash_created_at", "address_hash", "created_at"),
+    )
+
+
+class LoginFailure(Base):
+    """Failed sign-ins per key in a fixed window, in the database so every worker sees the same count.
+
+    `scope` is `account` or `address`; `key_hash` is a keyed hash of the username or the client address
+    (a mistyped password in the username field is never stored in clear).
+    """
+
+    __tablename__ = "login_failure"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint("scope IN ('account', 'address')", name="scope"),
+        CheckConstraint("count >= 1", name="count"),
+    )

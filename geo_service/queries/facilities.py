@@ -47,6 +47,7 @@ class FacilityFilter:
     statuses: tuple[str, ...] = ()
     bbox: tuple[float, float, float, float] | None = None  # west, south, east, north (WGS-84, west <= east)
     text: str | None = None  # substring of the name or the code, case-insensitive
+    include_deleted: bool = False  # soft-deleted rows are invisible unless asked for (an admin restoring)
 
 
 # SpatiaLite's R*Tree of facility.geom (created by GeoAlchemy2's spatial_index); PostGIS uses its GiST index.
@@ -70,7 +71,13 @@ def _in_bbox(bbox: tuple[float, float, float, float], dialect: str) -> ColumnEle
     return and_(prefilter, x.between(west, east), y.between(south, north))
 
 
+#: Rows not soft-deleted: what every read offers unless it asks for the deleted ones.
+NOT_DELETED = Facility.deleted_at.is_(None)
+
+
 def _filtered(query: Select, filters: FacilityFilter, dialect: str) -> Select:
+    if not filters.include_deleted:
+        query = query.where(NOT_DELETED)
     if filters.kinds:
         query = query.where(Facility.kind.in_(filters.kinds))
     if filters.district_adcodes:
@@ -138,9 +145,10 @@ def insert_facilities(conn: Connection, records: Sequence[FacilityRecord]) -> in
 
 
 def open_facilities(conn: Connection) -> Sequence[RowMapping]:
-    """Every facility with status `open` (what riders are offered), for the in-memory nearest index."""
+    """Every facility with status `open` and not deleted (what riders are offered), for the nearest index."""
     query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
-    return conn.execute(query.where(Facility.status == "open").order_by(Facility.id)).mappings().all()
+    query = query.where(Facility.status == "open", NOT_DELETED)
+    return conn.execute(query.order_by(Facility.id)).mappings().all()
 
 
 def data_revision(conn: Connection) -> int:
@@ -149,7 +157,7 @@ def data_revision(conn: Connection) -> int:
 
 
 def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str = "open") -> Sequence[RowMapping]:
-    """id, code, kind, lon, lat of the facilities of `kinds` (all when empty) with `status`."""
+    """id, code, kind, lon, lat of the facilities of `kinds` (all when empty) with `status`, not deleted."""
     query = select(
         Facility.id,
         Facility.code,
@@ -157,7 +165,7 @@ def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str =
         Facility.district_adcode,
         func.ST_X(Facility.geom).label("lon"),
         func.ST_Y(Facility.geom).label("lat"),
-    ).where(Facility.status == status)
+    ).where(Facility.status == status, NOT_DELETED)
     if kinds:
         query = query.where(Facility.kind.in_(kinds))
     return conn.execute(query.order_by(Facility.id)).mappings().all()

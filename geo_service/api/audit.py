@@ -1,0 +1,67 @@
+"""The audit log for admins: `GET /api/v1/audit`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from geo_service.api.auth import OptionalPrincipal
+from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.paging import check_page, paging_links
+from geo_service.services import audit as audit_service
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    role: str | None
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    request_id: str | None
+    address: str | None
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEventOut]
+    numberMatched: int  # noqa: N815 (the paging vocabulary of the other list endpoints)
+    numberReturned: int  # noqa: N815
+    links: list[dict[str, str]]
+
+
+@router.get("", response_model=AuditPageOut, summary="Audit log, newest first (admin)")
+def list_audit(
+    request: Request,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    principal: OptionalPrincipal,
+    entity: Annotated[
+        str | None, Query(description="facility | app_user | api_key | import_batch | problem_report")
+    ] = None,
+    entity_id: Annotated[str | None, Query(alias="id", max_length=64, description="id of the entity")] = None,
+    actor: Annotated[str | None, Query(max_length=100, description="user:alice, key:3, cli:root, public")] = None,
+    since: Annotated[datetime | None, Query(description="ISO time; rows at or after it (naive = local time)")] = None,
+    limit: Annotated[int | None, Query(description="page size (default 100, max 500)")] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AuditPageOut:
+    page_size = check_page(limit, settings)
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=ZoneInfo(settings.timezone))
+    page = audit_service.list_events(
+        conn, principal, entity=entity, entity_id=entity_id, actor=actor, since=since, limit=page_size, offset=offset
+    )
+    return AuditPageOut(
+        items=[AuditEventOut.model_validate(row, from_attributes=True) for row in page.rows],
+        numberMatched=page.matched,
+        numberReturned=len(page.rows),
+        links=paging_links(request, page.matched, page_size, offset, media_type="application/json"),
+    )
