@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from opening_hours import OpeningHours
 
 from geo_service import vocab
+from geo_service.analysis.bounds import Bounds, points_bounds, union_bounds
 from geo_service.analysis.hours import OpenState, parse_hours, state_with_next_change
 from geo_service.analysis.nearest import GeodesicKNN
 from layers.facilities import facility_feature, feature_prefix
@@ -48,7 +49,7 @@ class FacilitySnapshot:
     nav_labels: tuple[str, ...]  # layers.navigation.encode_label of each name
     nav_points: tuple[tuple[str, str], ...]  # layers.navigation.format_point of each position
     by_kind: Mapping[str | None, GeodesicKNN]
-    bounds: tuple[float, float, float, float] | None
+    bounds: Bounds | None  # the districts' and the facilities' box together
     # position → (state, known from, known until): a state holds until the hours' next change (hours
     # later, or never for 24/7), so most lookups skip the evaluation. At most one entry per facility.
     _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
@@ -79,7 +80,7 @@ class FacilitySnapshot:
 def build_snapshot(
     rows: Sequence[Mapping[Any, Any]],
     revision: int,
-    district_bounds: tuple[float, float, float, float] | None,
+    district_bounds: Bounds | None,
     holiday_country: str,
 ) -> FacilitySnapshot:
     """Index the rows of queries.facilities.open_facilities."""
@@ -103,19 +104,8 @@ def build_snapshot(
         nav_labels=tuple(encode_label(row["name"]) for row in rows),
         nav_points=tuple(format_point(row["lon"], row["lat"]) for row in rows),
         by_kind=by_kind,
-        bounds=_union_bounds(district_bounds, lon, lat),
+        bounds=union_bounds(box for box in (district_bounds, points_bounds(lon, lat)) if box is not None),
     )
-
-
-def _union_bounds(
-    district_bounds: tuple[float, float, float, float] | None, lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[float, float, float, float] | None:
-    boxes = [district_bounds] if district_bounds else []
-    if len(lon):
-        boxes.append((float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())))
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _amenity_counts(bits: tuple[int, ...], members: NDArray[np.intp]) -> dict[int, int]:
