@@ -1,5 +1,5 @@
-"""Boxes grown by a distance and bounds unions, checked against pyproj's geodesic (an independent
-measure) and hand-computed answers; no database."""
+"""Boxes grown by a distance, bounds unions, zones and point projection, checked against pyproj's
+geodesic (an independent measure) and hand-computed answers; no database."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shapely
 from pyproj import Geod
 
 from geo_service.analysis.bounds import contains, grown_bounds, points_near, union_bounds
+from geo_service.analysis.metric import ZONE_WIDTH_DEG, local_frame, zones
 
 GEOD = Geod(ellps="WGS84")
 RNG = np.random.default_rng(8)
@@ -53,3 +54,34 @@ def test_points_near_keeps_every_point_within_reach() -> None:
         if area.contains(shapely.Point(lon, lat)) or distances.min() <= 20_000:
             assert (lon, lat) in kept
     assert len(kept) < len(points)  # it does filter
+
+
+def test_a_narrow_area_is_one_zone_with_its_parts_untouched() -> None:
+    parts = [shapely.box(117.0, 37.0, 117.5, 37.5), shapely.box(119.5, 37.0, 120.5, 37.8)]  # straddles 120°E
+    (zone,) = zones(parts)
+    assert zone.parts[0] is parts[0] and zone.parts[1] is parts[1]
+    assert zone.extent.bounds == (117.0, 37.0, 120.5, 37.8)
+
+
+def test_a_wide_area_is_cut_into_bands_that_add_up() -> None:
+    parts = [shapely.box(118.0, 30.0, 125.0, 31.0), shapely.box(127.0, 30.0, 128.0, 31.0)]  # bands 19, 20, 21
+    found = zones(parts)
+    assert len(found) == 3
+    for zone in found:
+        west, _, east, _ = zone.extent.bounds
+        band = np.floor(west / ZONE_WIDTH_DEG)
+        assert east <= (band + 1) * ZONE_WIDTH_DEG
+    for i, part in enumerate(parts):
+        assert sum(zone.parts[i].area for zone in found) == pytest.approx(part.area)
+    assert found[1].parts[1].is_empty  # the second box lies only in the third band
+
+
+def test_projected_points_keep_geodesic_distances_and_round_trip() -> None:
+    frame = local_frame(118.0, 37.4)
+    lonlat = np.column_stack([RNG.uniform(117.5, 118.5, 200), RNG.uniform(37.0, 37.8, 200)])
+    xy = frame.project_points(lonlat)
+    planar = np.hypot(*(xy[1:] - xy[:-1]).T)
+    _, _, geodesic = GEOD.inv(lonlat[:-1, 0], lonlat[:-1, 1], lonlat[1:, 0], lonlat[1:, 1])
+    np.testing.assert_allclose(planar, geodesic, rtol=1e-4)
+    np.testing.assert_allclose(frame.unproject_points(xy), lonlat, atol=1e-9)
+    assert frame.project_points(np.empty((0, 2))).shape == (0, 2)

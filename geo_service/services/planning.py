@@ -28,7 +28,6 @@ from geo_service.services.study_area import (
     demand_method,
     load_study_area,
     piece_demand,
-    project_points,
     resolve_radius,
 )
 from geo_service.settings import Settings
@@ -72,10 +71,10 @@ def plan_sites(
     frame = frame_for(boundary)
     boundary_xy = frame.project(boundary)
     demand_xy, weights = _demand(area, frame, supplied, cell_m)
-    existing_xy = project_points(frame, area.sites)
+    existing_xy = frame.project_points(area.sites)
     reached = nearest_distances(demand_xy, existing_xy) <= radius_m
     pool = candidates or Candidates(_uncovered_cells(boundary_xy, existing_xy, radius_m, cell_m, frame), [], "grid")
-    pool_xy = project_points(frame, pool.lonlat)
+    pool_xy = frame.project_points(pool.lonlat)
     keep = (
         nearest_distances(pool_xy, existing_xy) > DUPLICATE_WITHIN_M
         if len(existing_xy)

@@ -28,7 +28,6 @@ from geo_service.queries import facilities as facility_queries
 from geo_service.services.validation import check_codes, resolve_districts
 
 FloatArray = NDArray[np.float64]
-_METRES_PER_DEGREE: Final = 110_574.0  # shortest degree (latitude, at the equator): a safe over-reach
 
 
 class Preset(NamedTuple):
@@ -124,23 +123,6 @@ def _district(row: Any) -> District:
     )
 
 
-def sites_near(sites: FloatArray, area: BaseGeometry, reach_m: float) -> FloatArray:
-    """Sites within the area's bounding box grown by reach_m (a superset of those that can matter)."""
-    west, south, east, north = area.bounds
-    dlat = reach_m / _METRES_PER_DEGREE
-    dlon = dlat / max(math.cos(math.radians(max(abs(south), abs(north)) + dlat)), 0.01)
-    keep = (sites[:, 0] >= west - dlon) & (sites[:, 0] <= east + dlon)
-    keep &= (sites[:, 1] >= south - dlat) & (sites[:, 1] <= north + dlat)
-    return sites[keep]
-
-
-def project_points(frame: MetricFrame, lonlat: FloatArray) -> FloatArray:
-    if not len(lonlat):
-        return np.empty((0, 2))
-    x, y = frame.to_metric.transform(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([x, y])
-
-
 def piece_demand(
     district: District,
     piece: BaseGeometry,
@@ -152,7 +134,7 @@ def piece_demand(
     """Demand points (metres) and weights inside one piece of a district."""
     if supplied is not None:
         inside = shapely.contains_xy(piece, supplied.lonlat[:, 0], supplied.lonlat[:, 1])
-        return project_points(frame, supplied.lonlat[inside]), supplied.weight[inside]
+        return frame.project_points(supplied.lonlat[inside]), supplied.weight[inside]
     share = piece.area / district.geom.area if district.geom.area else 1.0  # pieces split a district by band
     population = float(district.population or 0) * share
     return _default_demand(shapely.to_wkb(piece_metric), frame, district.seat, population, cell_m)
@@ -164,7 +146,7 @@ def _default_demand(
 ) -> tuple[FloatArray, FloatArray]:
     """The population surface of a piece; cached because districts rarely change and requests repeat."""
     points = grid_points(shapely.from_wkb(piece_metric_wkb), cell_m)
-    seat_xy = project_points(frame, np.array([seat]))[0] if seat else None
+    seat_xy = frame.project_points(np.array([seat]))[0] if seat else None
     weights = population_weights(points, population, None if seat_xy is None else (seat_xy[0], seat_xy[1]))
     points.setflags(write=False)
     weights.setflags(write=False)
