@@ -8,26 +8,26 @@ gives).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import geopandas as gpd
 import pandas as pd
 import typer
+from pydantic import ValidationError
 
 from geo_service import exports
 from geo_service.cli_support import console, open_engine, run_steps
 from geo_service.maps.results import write_result_map
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.study_area import presets_help
 
 Kind = Annotated[list[str], typer.Option("--kind", help="Facility kinds that count (repeatable; default station).")]
 District = Annotated[list[str], typer.Option("--district", help="Adcode or name (repeatable; default all).")]
 Radius = Annotated[float | None, typer.Option("--radius-m", help="Service radius in metres.")]
-Preset = Annotated[
-    str | None,
-    typer.Option("--preset", help="walk-15 (1 km), shandong-urban (500 m), shandong-dense (250 m), ebike-10 (3 km)."),
-]
+PresetOption = Annotated[str | None, typer.Option("--preset", help=f"{presets_help()}.")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for the results (created).")]
 
 
@@ -36,7 +36,7 @@ def coverage(
     kind: Kind = [],
     district: District = [],
     radius_m: Radius = None,
-    preset: Preset = None,
+    preset: PresetOption = None,
     grid: Annotated[str | None, typer.Option(help="Also a distance grid, e.g. square:1000 or h3:8.")] = None,
 ) -> None:
     """Coverage per district: gaps (GeoJSON, GPKG), summary (XLSX, CSV), map (HTML).
@@ -56,14 +56,7 @@ def coverage(
         return f"{total['covered_area_pct']:.1f}% of the area, {total['demand_covered_pct'] or 0:.1f}% of demand"
 
     def write() -> str:
-        out.mkdir(parents=True, exist_ok=True)
-        gaps = coverage_service.gaps_frame(state["report"])
-        rows = pd.DataFrame(coverage_service.summary_rows(state["report"]))
-        _write_layer(gaps, out, "gaps")
-        (out / "summary.xlsx").write_bytes(exports.table_bytes(rows, "xlsx", notes=state["meta"]))
-        (out / "summary.csv").write_bytes(exports.table_bytes(rows, "csv"))
-        if "grid" in state:
-            _write_layer(state["grid"], out, "grid")
+        gaps = _write_coverage_files(out, state["report"], state["meta"], state.get("grid"))
         with engine.connect() as conn:
             radius = state["meta"]["radius_m"]
             write_result_map(
@@ -81,7 +74,7 @@ def plan(
     kind: Kind = [],
     district: District = [],
     radius_m: Radius = None,
-    preset: Preset = None,
+    preset: PresetOption = None,
     candidates: Annotated[Path | None, typer.Option(help="GeoJSON of candidate points (default: grid).")] = None,
     demand: Annotated[Path | None, typer.Option(help="GeoJSON of demand points with a `weight`.")] = None,
     solver: Annotated[str, typer.Option(help="auto, greedy or exact.")] = "auto",
@@ -91,49 +84,72 @@ def plan(
     Example: geo-service plan --count 65 --preset walk-15 --out results/
     """
     settings, engine = open_engine()
-    request = {
-        "count": count,
-        "radius_m": radius_m,
-        "preset": preset,
-        "kind": kind,
-        "district": district,
-        "solver": solver,
-        "candidates": _read_json(candidates),
-        "demand": _read_json(demand),
-    }
-    state: dict[str, Any] = {}
+    options = {"count": count, "radius_m": radius_m, "preset": preset, "kind": kind, "district": district}
+    files = {"candidates": _read_json(candidates), "demand": _read_json(demand)}
+    spec = _plan_spec(options | files | {"solver": solver})
+    state: dict[str, planning_service.PlanResult] = {}
 
     def solve() -> str:
         with engine.connect() as conn:
-            state["body"] = planning_service.plan_request(conn, request, settings)
-        body = state["body"]
-        return (
-            f"{len(body['features'])} sites by {body['solver']}: demand reached "
-            f"{body['coverage_before']['demand_pct']:.1f}% → {body['coverage_after']['demand_pct']:.1f}%"
-        )
+            state["result"] = result = planning_service.plan(conn, spec, settings)
+        shares = f"{result.plan.before.demand_pct:.1f}% → {result.plan.after.demand_pct:.1f}%"
+        return f"{len(result.sites)} sites by {result.plan.solution.solver}: demand reached {shares}"
 
     def write() -> str:
-        out.mkdir(parents=True, exist_ok=True)
-        body = state["body"]
-        sites = gpd.GeoDataFrame.from_features(body["features"], crs="EPSG:4326")
-        _write_layer(sites, out, "sites")
-        notes = {k: v for k, v in body.items() if k not in ("type", "features")}
-        (out / "sites.xlsx").write_bytes(
-            exports.table_bytes(pd.DataFrame(sites.drop(columns="geometry")), "xlsx", sheet="sites", notes=notes)
-        )
+        result = state["result"]
+        _write_plan_files(out, result)
         with engine.connect() as conn:
+            radius = result.assumptions.radius.radius_m
             write_result_map(
-                conn,
-                settings,
-                out / "plan.html",
-                radius_m=body["radius_m"],
-                districts=tuple(district),
-                sites=[f["properties"] for f in body["features"]],
+                conn, settings, out / "plan.html", radius_m=radius, districts=spec.district, sites=result.sites
             )
         return str(out)
 
     run_steps([("choosing sites", solve), ("writing files", write)])
     engine.dispose()
+
+
+def _plan_spec(values: dict[str, Any]) -> planning_service.PlanSpec:
+    """The spec the options and files describe; a bad value stops with its field named (exit code 1)."""
+    try:
+        return planning_service.PlanSpec.model_validate(values)
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]error:[/] {'.'.join(str(part) for part in error['loc'])}: {error['msg']}")
+        raise typer.Exit(1) from exc
+
+
+def _write_coverage_files(
+    out: Path, report: coverage_service.CoverageReport, meta: dict[str, Any], grid: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Gaps and grid layers and the summary tables into `out`; returns the gaps (for the map)."""
+    out.mkdir(parents=True, exist_ok=True)
+    gaps = coverage_service.gaps_frame(report)
+    rows = pd.DataFrame(coverage_service.summary_rows(report))
+    _write_layer(gaps, out, "gaps")
+    (out / "summary.xlsx").write_bytes(exports.table_bytes(rows, "xlsx", notes=meta))
+    (out / "summary.csv").write_bytes(exports.table_bytes(rows, "csv"))
+    if grid is not None:
+        _write_layer(grid, out, "grid")
+    return gaps
+
+
+def _write_plan_files(out: Path, result: planning_service.PlanResult) -> None:
+    """The sites as layers and as a table whose notes sheet holds the plan's figures and assumptions."""
+    out.mkdir(parents=True, exist_ok=True)
+    sites = _sites_frame(result.sites)
+    _write_layer(sites, out, "sites")
+    table = pd.DataFrame(sites.drop(columns="geometry"))
+    (out / "sites.xlsx").write_bytes(exports.table_bytes(table, "xlsx", sheet="sites", notes=result.notes()))
+
+
+def _sites_frame(sites: Sequence[planning_service.SuggestedSite]) -> gpd.GeoDataFrame:
+    """The sites as a layer (WGS-84): one row of properties per site."""
+    return gpd.GeoDataFrame(
+        [site.properties() for site in sites],
+        geometry=gpd.points_from_xy([s.lon for s in sites], [s.lat for s in sites]),
+        crs="EPSG:4326",
+    )
 
 
 def _read_json(path: Path | None) -> Any:

@@ -22,7 +22,7 @@ from geo_service.maps.page import PageContext
 from geo_service.services import facilities as facility_service
 from geo_service.services.coverage import distance_grid as cell_distances
 from geo_service.services.coverage import gaps_frame, measure
-from geo_service.services.planning import plan_sites
+from geo_service.services.planning import SuggestedSite, plan_sites
 from geo_service.services.study_area import StudyArea, load_study_area
 from geo_service.settings import Settings
 from layers import (
@@ -140,17 +140,17 @@ def distance_grid_layer(src: Sources) -> MacroElement:
     return distance_grid.layer(src.title("distance_grid"), distance_grid.cell_features(cells, crs=src.ctx.base.crs))
 
 
-def suggested_sites_layer(src: Sources, sites: list[dict[str, Any]] | None = None) -> MacroElement:
+def suggested_sites_layer(src: Sources, sites: Sequence[SuggestedSite] | None = None) -> MacroElement:
     """Sites planned for the page's study area (greedy), or `sites` (plan output) when already planned."""
     if sites is None:
         sites = plan_sites(src.study_area, src.plan_count, src.radius_m, solver="greedy").sites
     words = strings(src.ctx.lang)
 
-    def describe(site: dict[str, Any]) -> list[str]:
+    def describe(site: SuggestedSite) -> list[str]:
         return [
-            words["site_rank"].format(rank=site["rank"]),
-            words["site_demand"].format(d=site["gain_demand"]),
-            words["site_area"].format(a=site["gain_area_km2"]),
+            words["site_rank"].format(rank=site.rank),
+            words["site_demand"].format(d=site.gain_demand),
+            words["site_area"].format(a=site.gain_area_km2),
         ]
 
     items = suggested_sites.site_items(sites, crs=src.ctx.base.crs, describe=describe)

@@ -31,6 +31,7 @@ from geo_service.analysis.metric import FloatArray, MetricFrame, zones
 from geo_service.analysis.nearest import GEOD
 from geo_service.errors import InvalidParameter
 from geo_service.services.study_area import (
+    Assumptions,
     DemandPoints,
     District,
     StudyArea,
@@ -231,22 +232,10 @@ def coverage_report(
     conn: Connection, query: CoverageQuery, settings: Settings
 ) -> tuple[CoverageReport, dict[str, Any]]:
     """Measure the study area named by the query; also returns the metadata every output carries."""
-    radius_m, preset, basis = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
+    radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
     area = load_study_area(conn, query.kinds, query.districts)
-    report = measure(area, radius_m)
-    return report, coverage_metadata(area, radius_m, preset, basis, report.demand_method)
-
-
-def coverage_metadata(area: StudyArea, radius_m: float, preset: str | None, basis: str, demand: str) -> dict[str, Any]:
-    return {
-        "radius_m": radius_m,
-        "preset": preset,
-        "radius_basis": basis,
-        "distance": "straight-line, measured in a transverse Mercator centred on each district",
-        "kinds": list(area.kinds),
-        "facilities_used": len(area.sites),
-        "demand_method": demand,
-    }
+    report = measure(area, radius.radius_m)
+    return report, Assumptions.of(area, radius, report.demand_method).notes()
 
 
 def grid_report(
