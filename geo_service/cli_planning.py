@@ -8,26 +8,27 @@ gives).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import geopandas as gpd
 import pandas as pd
 import typer
+from pydantic import ValidationError
 
 from geo_service import exports
-from geo_service.cli_support import console, open_database, run_steps
+from geo_service.cli_support import Database, console, open_database, steps
 from geo_service.maps.results import write_result_map
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.study_area import presets_help
 
 Kind = Annotated[list[str], typer.Option("--kind", help="Facility kinds that count (repeatable; default station).")]
 District = Annotated[list[str], typer.Option("--district", help="Adcode or name (repeatable; default all).")]
 Radius = Annotated[float | None, typer.Option("--radius-m", help="Service radius in metres.")]
-Preset = Annotated[
-    str | None,
-    typer.Option("--preset", help="walk-15 (1 km), shandong-urban (500 m), shandong-dense (250 m), ebike-10 (3 km)."),
-]
+PresetOption = Annotated[str | None, typer.Option("--preset", help=f"{presets_help()}.")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for the results (created).")]
 
 
@@ -36,43 +37,45 @@ def coverage(
     kind: Kind = [],
     district: District = [],
     radius_m: Radius = None,
-    preset: Preset = None,
+    preset: PresetOption = None,
     grid: Annotated[str | None, typer.Option(help="Also a distance grid, e.g. square:1000 or h3:8.")] = None,
 ) -> None:
     """Coverage per district: gaps (GeoJSON, GPKG), summary (XLSX, CSV), map (HTML).
 
     Example: geo-service coverage --preset walk-15 --out results/
     """
-    with open_database() as db:
-        settings, engine = db.settings, db.engine
-        query = coverage_service.CoverageQuery(tuple(kind), tuple(district), radius_m, preset)
-        state: dict[str, Any] = {}
+    query = coverage_service.CoverageQuery(tuple(kind), tuple(district), radius_m, preset)
+    with open_database() as db, steps(2) as step:
+        measured = step.run("measuring coverage", lambda: _measure(db, query, grid), _shares)
+        step.run("writing files", lambda: _write_coverage(db, out, measured, query.districts), lambda _: str(out))
 
-        def measure() -> str:
-            with engine.connect() as conn:
-                state["report"], state["meta"] = coverage_service.coverage_report(conn, query, settings)
-                if grid:
-                    state["grid"], _ = coverage_service.grid_report(conn, tuple(kind), tuple(district), grid, settings)
-            total = coverage_service.summary_rows(state["report"])[-1]
-            return f"{total['covered_area_pct']:.1f}% of the area, {total['demand_covered_pct'] or 0:.1f}% of demand"
 
-        def write() -> str:
-            out.mkdir(parents=True, exist_ok=True)
-            gaps = coverage_service.gaps_frame(state["report"])
-            rows = pd.DataFrame(coverage_service.summary_rows(state["report"]))
-            _write_layer(gaps, out, "gaps")
-            (out / "summary.xlsx").write_bytes(exports.table_bytes(rows, "xlsx", notes=state["meta"]))
-            (out / "summary.csv").write_bytes(exports.table_bytes(rows, "csv"))
-            if "grid" in state:
-                _write_layer(state["grid"], out, "grid")
-            with engine.connect() as conn:
-                radius = state["meta"]["radius_m"]
-                write_result_map(
-                    conn, settings, out / "coverage.html", radius_m=radius, districts=tuple(district), gaps=gaps
-                )
-            return str(out)
+@dataclass(frozen=True)
+class _Measured:
+    report: coverage_service.CoverageReport
+    meta: dict[str, Any]  # the assumptions every output states
+    grid: gpd.GeoDataFrame | None
 
-        run_steps([("measuring coverage", measure), ("writing files", write)])
+
+def _measure(db: Database, query: coverage_service.CoverageQuery, grid: str | None) -> _Measured:
+    with db.engine.connect() as conn:
+        report, meta = coverage_service.coverage_report(conn, query, db.settings)
+        if grid is None:
+            return _Measured(report, meta, None)
+        cells, _ = coverage_service.grid_report(conn, query.kinds, query.districts, grid, db.settings)
+    return _Measured(report, meta, cells)
+
+
+def _shares(measured: _Measured) -> str:
+    total = coverage_service.summary_rows(measured.report)[-1]
+    return f"{total['covered_area_pct']:.1f}% of the area, {total['demand_covered_pct'] or 0:.1f}% of demand"
+
+
+def _write_coverage(db: Database, out: Path, measured: _Measured, districts: tuple[str, ...]) -> None:
+    gaps = _write_coverage_files(out, measured.report, measured.meta, measured.grid)
+    radius = measured.meta["radius_m"]
+    with db.engine.connect() as conn:
+        write_result_map(conn, db.settings, out / "coverage.html", radius_m=radius, districts=districts, gaps=gaps)
 
 
 def plan(
@@ -81,7 +84,7 @@ def plan(
     kind: Kind = [],
     district: District = [],
     radius_m: Radius = None,
-    preset: Preset = None,
+    preset: PresetOption = None,
     candidates: Annotated[Path | None, typer.Option(help="GeoJSON of candidate points (default: grid).")] = None,
     demand: Annotated[Path | None, typer.Option(help="GeoJSON of demand points with a `weight`.")] = None,
     solver: Annotated[str, typer.Option(help="auto, greedy or exact.")] = "auto",
@@ -90,50 +93,74 @@ def plan(
 
     Example: geo-service plan --count 65 --preset walk-15 --out results/
     """
-    with open_database() as db:
-        settings, engine = db.settings, db.engine
-        request = {
-            "count": count,
-            "radius_m": radius_m,
-            "preset": preset,
-            "kind": kind,
-            "district": district,
-            "solver": solver,
-            "candidates": _read_json(candidates),
-            "demand": _read_json(demand),
-        }
-        state: dict[str, Any] = {}
+    options = {"count": count, "radius_m": radius_m, "preset": preset, "kind": kind, "district": district}
+    files = {"candidates": _read_json(candidates), "demand": _read_json(demand)}
+    spec = _plan_spec(options | files | {"solver": solver})
+    with open_database() as db, steps(2) as step:
+        result = step.run("choosing sites", lambda: _solve(db, spec), _gains)
+        step.run("writing files", lambda: _write_plan(db, out, spec, result), lambda _: str(out))
 
-        def solve() -> str:
-            with engine.connect() as conn:
-                state["body"] = planning_service.plan_request(conn, request, settings)
-            body = state["body"]
-            return (
-                f"{len(body['features'])} sites by {body['solver']}: demand reached "
-                f"{body['coverage_before']['demand_pct']:.1f}% → {body['coverage_after']['demand_pct']:.1f}%"
-            )
 
-        def write() -> str:
-            out.mkdir(parents=True, exist_ok=True)
-            body = state["body"]
-            sites = gpd.GeoDataFrame.from_features(body["features"], crs="EPSG:4326")
-            _write_layer(sites, out, "sites")
-            notes = {k: v for k, v in body.items() if k not in ("type", "features")}
-            (out / "sites.xlsx").write_bytes(
-                exports.table_bytes(pd.DataFrame(sites.drop(columns="geometry")), "xlsx", sheet="sites", notes=notes)
-            )
-            with engine.connect() as conn:
-                write_result_map(
-                    conn,
-                    settings,
-                    out / "plan.html",
-                    radius_m=body["radius_m"],
-                    districts=tuple(district),
-                    sites=[f["properties"] for f in body["features"]],
-                )
-            return str(out)
+def _solve(db: Database, spec: planning_service.PlanSpec) -> planning_service.PlanResult:
+    with db.engine.connect() as conn:
+        return planning_service.plan(conn, spec, db.settings)
 
-        run_steps([("choosing sites", solve), ("writing files", write)])
+
+def _write_plan(db: Database, out: Path, spec: planning_service.PlanSpec, result: planning_service.PlanResult) -> None:
+    _write_plan_files(out, result)
+    radius = result.assumptions.radius.radius_m
+    with db.engine.connect() as conn:
+        write_result_map(
+            conn, db.settings, out / "plan.html", radius_m=radius, districts=spec.district, sites=result.sites
+        )
+
+
+def _gains(result: planning_service.PlanResult) -> str:
+    shares = f"{result.plan.before.demand_pct:.1f}% → {result.plan.after.demand_pct:.1f}%"
+    return f"{len(result.sites)} sites by {result.plan.solution.solver}: demand reached {shares}"
+
+
+def _plan_spec(values: dict[str, Any]) -> planning_service.PlanSpec:
+    """The spec the options and files describe; a bad value stops with its field named (exit code 1)."""
+    try:
+        return planning_service.PlanSpec.model_validate(values)
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]error:[/] {'.'.join(str(part) for part in error['loc'])}: {error['msg']}")
+        raise typer.Exit(1) from exc
+
+
+def _write_coverage_files(
+    out: Path, report: coverage_service.CoverageReport, meta: dict[str, Any], grid: gpd.GeoDataFrame | None
+) -> gpd.GeoDataFrame:
+    """Gaps and grid layers and the summary tables into `out`; returns the gaps (for the map)."""
+    out.mkdir(parents=True, exist_ok=True)
+    gaps = coverage_service.gaps_frame(report)
+    rows = pd.DataFrame(coverage_service.summary_rows(report))
+    _write_layer(gaps, out, "gaps")
+    (out / "summary.xlsx").write_bytes(exports.table_bytes(rows, "xlsx", notes=meta))
+    (out / "summary.csv").write_bytes(exports.table_bytes(rows, "csv"))
+    if grid is not None:
+        _write_layer(grid, out, "grid")
+    return gaps
+
+
+def _write_plan_files(out: Path, result: planning_service.PlanResult) -> None:
+    """The sites as layers and as a table whose notes sheet holds the plan's figures and assumptions."""
+    out.mkdir(parents=True, exist_ok=True)
+    sites = _sites_frame(result.sites)
+    _write_layer(sites, out, "sites")
+    table = pd.DataFrame(sites.drop(columns="geometry"))
+    (out / "sites.xlsx").write_bytes(exports.table_bytes(table, "xlsx", sheet="sites", notes=result.notes()))
+
+
+def _sites_frame(sites: Sequence[planning_service.SuggestedSite]) -> gpd.GeoDataFrame:
+    """The sites as a layer (WGS-84): one row of properties per site."""
+    return gpd.GeoDataFrame(
+        [site.properties() for site in sites],
+        geometry=gpd.points_from_xy([s.lon for s in sites], [s.lat for s in sites]),
+        crs="EPSG:4326",
+    )
 
 
 def _read_json(path: Path | None) -> Any:

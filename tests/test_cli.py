@@ -82,3 +82,32 @@ def test_plan_rejects_a_bad_radius_with_a_message(tmp_path: Path, monkeypatch: p
     runner.invoke(app, ["init"])
     result = runner.invoke(app, ["plan", "--count", "3", "--radius-m", "-5", "--out", str(tmp_path)])
     assert result.exit_code == 1 and "radius_m" in result.output
+
+
+@pytest.mark.parametrize(
+    ("arguments", "shown"),
+    [
+        (["--count", "0"], "count: Input should be greater than or equal to 1"),
+        (["--solver", "fastest"], "solver: Input should be 'auto', 'greedy' or 'exact'"),
+        (["--demand", "{demand}"], "demand: 不是有效的 GeoJSON"),
+    ],
+)
+def test_plan_checks_its_spec_before_solving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: list[str], shown: str
+) -> None:
+    """The options and files become one PlanSpec: a bad one stops with the field named (no database needed)."""
+    monkeypatch.setenv("GEO_DB_URL", f"sqlite:///{tmp_path / 'never-opened.sqlite'}")
+    demand = tmp_path / "demand.geojson"
+    demand.write_text(json.dumps({"type": "Feature"}), encoding="utf-8")
+    argv = ["plan", *(a.format(demand=demand) for a in arguments), "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, argv, terminal_width=200)
+    assert result.exit_code == 1 and shown in result.output
+    assert not (tmp_path / "never-opened.sqlite").exists() and not (tmp_path / "out").exists()
+
+
+def test_preset_help_lists_every_preset() -> None:
+    from geo_service.services.study_area import PRESETS
+
+    for command in ("plan", "coverage"):
+        output = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        assert all(name in output for name in PRESETS), command

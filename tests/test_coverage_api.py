@@ -267,3 +267,16 @@ def test_bad_input_is_4xx_naming_the_problem(client, method: str, path: str, pay
     response = client.get(path, params=payload) if method == "get" else client.post(path, json=payload)
     assert response.status_code == 422, response.text
     assert [d["loc"][:2] for d in response.json()["detail"]] == [loc]
+
+
+def test_openapi_documents_the_plan_geojson_and_the_presets(client) -> None:
+    from geo_service.services.study_area import PRESETS
+
+    spec = client.get("/openapi.json").json()
+    body = spec["paths"]["/api/v1/plan/sites"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    plan_schema = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    refs = {s.get("$ref", "").rsplit("/", 1)[-1] for s in plan_schema["properties"]["candidates"]["anyOf"]}
+    assert "FeatureCollection_PointFeature_" in refs and "Point" in spec["components"]["schemas"]
+    gaps = spec["paths"]["/api/v1/coverage/gaps"]["get"]["parameters"]
+    preset = next(p for p in gaps if p["name"] == "preset")
+    assert all(name in preset["description"] for name in PRESETS)

@@ -109,7 +109,7 @@ def test_tooltips_fill_the_page_strings() -> None:
     ]
     gap = SimpleNamespace(name="沾化区", area_km2=1234.56, uncovered_demand=98765.4)
     assert gaps.gap_lines(gap, STRINGS["en"]) == ["沾化区", "gap 1,234.6 km²", "about 98,765 people out of reach"]
-    site = {"rank": 2, "gain_demand": 4321.0, "gain_area_km2": 3.14159}
+    site = SimpleNamespace(rank=2, gain_demand=4321.0, gain_area_km2=3.14159)
     assert suggested_sites.site_lines(site, STRINGS["zh"]) == [
         "建议新址 #2",
         "新增覆盖需求约 4,321 人",

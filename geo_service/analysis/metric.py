@@ -12,12 +12,15 @@ import functools
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 ZONE_WIDTH_DEG = 6.0
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,12 +38,18 @@ class MetricFrame:
     def unproject(self, geom: BaseGeometry) -> BaseGeometry:
         return shapely.transform(geom, lambda xy: _apply(self.to_wgs84, xy))
 
+    def project_points(self, lonlat: FloatArray) -> FloatArray:
+        """An (n, 2) lon/lat array in metres (n may be 0)."""
+        return _apply(self.to_metric, lonlat.reshape(-1, 2))
 
-def _apply(transformer: Transformer, xy):  # type: ignore[no-untyped-def]
-    import numpy as np
+    def unproject_points(self, xy: FloatArray) -> FloatArray:
+        """An (n, 2) array of metres as lon/lat (n may be 0)."""
+        return _apply(self.to_wgs84, xy.reshape(-1, 2))
 
+
+def _apply(transformer: Transformer, xy: FloatArray) -> FloatArray:
     x, y = transformer.transform(xy[:, 0], xy[:, 1])
-    return np.column_stack([x, y])
+    return np.column_stack([x, y]).astype(np.float64, copy=False).reshape(-1, 2)
 
 
 @functools.lru_cache(maxsize=256)
@@ -67,18 +76,29 @@ def frame_for(area: BaseGeometry) -> MetricFrame:
     return local_frame(round((west + east) / 2, 4), round((south + north) / 2, 4))
 
 
-def zones(parts: list[BaseGeometry]) -> list[tuple[BaseGeometry | None, MetricFrame]]:
-    """The union of `parts` as ≤6°-wide pieces (fixed 6° bands, as UTM), each with a centred frame.
+@dataclass(frozen=True)
+class Zone:
+    """One ≤6°-wide part of an area, with its centred frame and each input part's piece inside it."""
 
-    An area narrower than a band stays whole (piece None: use the parts as they are), even if it
-    straddles a band edge; only wider areas are unioned and cut."""
+    frame: MetricFrame
+    extent: BaseGeometry  # lon/lat: the area's piece in the band, or the bounding box of a narrow area
+    parts: tuple[BaseGeometry, ...]  # aligned with the parts given to zones(); empty where a part is absent
+
+
+def zones(parts: list[BaseGeometry]) -> list[Zone]:
+    """The union of `parts` as zones with centred frames: one zone when it is narrower than a band (even
+    if it straddles a band edge; the parts stay as they are), else one per fixed 6° band it touches (as
+    UTM), the parts cut to the band."""
     west, south, east, north = shapely.total_bounds(parts)
     if east - west <= ZONE_WIDTH_DEG:
-        return [(None, frame_for(shapely.box(west, south, east, north)))]
+        whole = shapely.box(west, south, east, north)
+        return [Zone(frame_for(whole), whole, tuple(parts))]
     area = shapely.union_all(parts)
-    pieces: list[tuple[BaseGeometry | None, MetricFrame]] = []
+    found = []
     for band in range(math.floor(west / ZONE_WIDTH_DEG), math.floor(east / ZONE_WIDTH_DEG) + 1):
         piece = area.intersection(box(band * ZONE_WIDTH_DEG, south, (band + 1) * ZONE_WIDTH_DEG, north))
         if not piece.is_empty:
-            pieces.append((piece, frame_for(piece)))
-    return pieces
+            # a lone part's piece is the band's piece of the area itself: no second intersection
+            cut = (piece,) if len(parts) == 1 else tuple(shapely.intersection(part, piece) for part in parts)
+            found.append(Zone(frame_for(piece), piece, cut))
+    return found

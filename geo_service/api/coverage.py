@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from geo_service import exports
 from geo_service.api.deps import ConnectionDep, SettingsDep
@@ -15,18 +14,20 @@ from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.study_area import presets_help
 from layers.coverage import frame_collection
+from layers.suggested_sites import site_collection
 
 router = APIRouter(prefix="/api/v1", tags=["coverage & planning"])
 
 Kinds = Annotated[list[str], Query(description="facility kinds counted as coverage (default station)")]
 Districts = Annotated[list[str], Query(description="adcodes or names (default: every county-level unit)")]
 Radius = Annotated[float | None, Query(allow_inf_nan=False, description="service radius in metres")]
-Preset = Annotated[str | None, Query(description="walk-15 | shandong-urban | shandong-dense | ebike-10")]
+PresetParam = Annotated[str | None, Query(description=f"named service radius: {presets_help()}")]
 
 
 def coverage_query(
-    kind: Kinds = [], district: Districts = [], radius_m: Radius = None, preset: Preset = None
+    kind: Kinds = [], district: Districts = [], radius_m: Radius = None, preset: PresetParam = None
 ) -> coverage_service.CoverageQuery:
     """The parameters every coverage endpoint shares."""
     return coverage_service.CoverageQuery(tuple(kind), tuple(district), radius_m, preset)
@@ -69,25 +70,10 @@ def grid(
     return GeoJSONResponse(frame_collection(cells, **meta))
 
 
-class PlanRequest(BaseModel):
-    """Where should `count` new facilities go? Existing open facilities of `kind` are kept."""
-
-    model_config = ConfigDict(extra="forbid")
-    count: int = Field(ge=1, description="how many new sites")
-    radius_m: float | None = Field(default=None, allow_inf_nan=False)
-    preset: str | None = None
-    kind: list[str] = Field(default_factory=lambda: ["station"])
-    district: list[str] = Field(default_factory=list)
-    candidates: dict[str, Any] | None = Field(default=None, description="GeoJSON FeatureCollection of Points")
-    demand: dict[str, Any] | None = Field(default=None, description="Points with a `weight` property")
-    area: dict[str, Any] | None = Field(default=None, description="GeoJSON Polygon limiting the study area")
-    solver: Literal["auto", "greedy", "exact"] = "auto"
-
-
 @router.post("/plan/sites", response_class=GeoJSONResponse, summary="Suggested sites with the gain of each")
-def plan_sites(request: PlanRequest, conn: ConnectionDep, settings: SettingsDep) -> GeoJSONResponse:
+def plan_sites(spec: planning_service.PlanSpec, conn: ConnectionDep, settings: SettingsDep) -> GeoJSONResponse:
     try:
-        body = planning_service.plan_request(conn, request.model_dump(), settings)
+        result = planning_service.plan(conn, spec, settings)
     except InvalidParameter as exc:  # every plan parameter arrives in the JSON body
         raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
-    return GeoJSONResponse(body)
+    return GeoJSONResponse(site_collection(result.sites, **result.notes()))

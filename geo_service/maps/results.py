@@ -3,8 +3,8 @@ already computed gaps and sites, written with their assets so the folder opens o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 from sqlalchemy import Connection
@@ -16,6 +16,7 @@ from geo_service.maps.data import MapQuery
 from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
 from geo_service.maps.sources import Sources
+from geo_service.services.planning import SuggestedSite
 from geo_service.settings import Settings
 from layers import districts as district_layer
 from layers import facility_markers, suggested_sites
@@ -30,7 +31,7 @@ def write_result_map(
     radius_m: float,
     districts: tuple[str, ...] = (),
     gaps: gpd.GeoDataFrame | None = None,
-    sites: list[dict[str, Any]] | None = None,
+    sites: Sequence[SuggestedSite] | None = None,
 ) -> Path:
     """`path` (an .html file) plus `assets/` beside it: districts, stations, and the given results."""
     ctx = PageContext("zh", "static", basemap(settings), settings.nav_app_name, "assets")

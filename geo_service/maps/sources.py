@@ -27,7 +27,7 @@ from geo_service.maps.i18n import strings
 from geo_service.services import facilities as facility_service
 from geo_service.services.coverage import distance_grid as cell_distances
 from geo_service.services.coverage import gaps_frame, measure
-from geo_service.services.planning import plan_sites
+from geo_service.services.planning import SuggestedSite, plan_sites
 from geo_service.services.study_area import StudyArea, load_study_area
 from geo_service.settings import Settings
 from layers import districts
@@ -121,7 +121,7 @@ class Sources:
         return cell_distances(self.study_area, "square", GRID_CELL_M)
 
     @cached_property
-    def suggested_sites(self) -> list[dict[str, Any]]:
+    def suggested_sites(self) -> list[SuggestedSite]:
         """Sites planned for the page's study area by the greedy solver (a fraction of the exact one's time)."""
         return plan_sites(self.study_area, self.plan_count, self.radius_m, solver="greedy").sites
 

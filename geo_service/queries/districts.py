@@ -60,12 +60,9 @@ def count_districts(conn: Connection) -> int:
     return int(conn.scalar(select(func.count()).select_from(District)) or 0)
 
 
-def district_bounds(conn: Connection) -> tuple[float, float, float, float] | None:
-    """(min lon, min lat, max lon, max lat) over all districts; None when there are none."""
-    boxes = [wkb.loads(bytes(blob)).bounds for blob in conn.scalars(select(func.ST_AsBinary(District.geom))) if blob]
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+def district_boxes(conn: Connection) -> list[tuple[float, float, float, float]]:
+    """(min lon, min lat, max lon, max lat) of each district."""
+    return [wkb.loads(bytes(blob)).bounds for blob in conn.scalars(select(func.ST_AsBinary(District.geom))) if blob]
 
 
 def district_shapes(conn: Connection, adcodes: tuple[str, ...] = (), level: str = "district") -> Sequence[RowMapping]:

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection
 
+from geo_service.analysis.bounds import points_near
 from geo_service.analysis.coverage import (
     AreaCoverage,
     SiteIndex,
@@ -26,23 +27,23 @@ from geo_service.analysis.coverage import (
     weighted_mean,
     weighted_quantile,
 )
-from geo_service.analysis.metric import zones
+from geo_service.analysis.metric import FloatArray, MetricFrame, zones
 from geo_service.analysis.nearest import GEOD
 from geo_service.errors import InvalidParameter
 from geo_service.services.study_area import (
+    Assumptions,
     DemandPoints,
     District,
     StudyArea,
     demand_method,
     load_study_area,
     piece_demand,
-    project_points,
     resolve_radius,
-    sites_near,
 )
 from geo_service.settings import Settings
 
 DEMAND_CELL_M = 500.0
+SITE_REACH_SLACK = 1.01  # sites kept for a zone reach this much past the radius (the discs are polygons)
 
 
 @dataclass
@@ -53,8 +54,8 @@ class DistrictFigures:
     area_m2: float = 0.0
     covered_m2: float = 0.0
     gaps: list[shapely.Geometry] = field(default_factory=list)
-    distances: list[np.ndarray] = field(default_factory=list)
-    weights: list[np.ndarray] = field(default_factory=list)
+    distances: list[FloatArray] = field(default_factory=list)
+    weights: list[FloatArray] = field(default_factory=list)
 
     def add(self, piece: AreaCoverage, gap_wgs84: shapely.Geometry) -> None:
         self.area_m2 += piece.area_m2
@@ -77,12 +78,11 @@ def measure(
 ) -> CoverageReport:
     """Area and demand coverage of every district of the study area (one frame per ≤6° zone)."""
     figures = {d.adcode: DistrictFigures(d) for d in area.districts}
-    for piece, frame in zones([d.geom for d in area.districts]):
-        reach = piece if piece is not None else shapely.box(*shapely.total_bounds([d.geom for d in area.districts]))
-        sites_xy = project_points(frame, sites_near(area.sites, reach, radius_m * 1.01))
+    for zone in zones([d.geom for d in area.districts]):
+        frame = zone.frame
+        sites_xy = frame.project_points(points_near(area.sites, zone.extent, radius_m * SITE_REACH_SLACK))
         covered, tree = service_area(sites_xy, radius_m), SiteIndex(sites_xy)
-        for district in area.districts:
-            part = district.geom if piece is None else shapely.intersection(district.geom, piece)
+        for district, part in zip(area.districts, zone.parts, strict=True):
             if part.is_empty:
                 continue
             part_metric = frame.project(part)
@@ -190,15 +190,15 @@ def distance_grid(area: StudyArea, kind: str, size: float) -> gpd.GeoDataFrame:
     """Cells (WGS-84) with the distance in metres from their centre to the nearest facility."""
     frames = []
     for district in area.districts:
-        for piece_or_none, frame in zones([district.geom]):
-            piece = district.geom if piece_or_none is None else piece_or_none
+        for zone in zones([district.geom]):
+            (piece,), frame = zone.parts, zone.frame
             if kind == "square":
                 clipped, centres_xy = square_cells(frame.project(piece), size)
                 cells = [frame.unproject(c) for c in clipped]
                 area_km2 = list(shapely.area(clipped) / 1e6)
             else:
                 cells, centres_xy, area_km2 = _h3_cells(piece, int(size), frame)
-            distances = nearest_distances(centres_xy, project_points(frame, area.sites))
+            distances = nearest_distances(centres_xy, frame.project_points(area.sites))
             frames.append(
                 gpd.GeoDataFrame(
                     {"adcode": district.adcode, "name": district.name, "area_km2": area_km2, "distance_m": distances},
@@ -209,13 +209,15 @@ def distance_grid(area: StudyArea, kind: str, size: float) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
 
 
-def _h3_cells(piece: shapely.Geometry, resolution: int, frame: Any) -> tuple[list, np.ndarray, list[float]]:
+def _h3_cells(
+    piece: shapely.Geometry, resolution: int, frame: MetricFrame
+) -> tuple[list[shapely.Polygon], FloatArray, list[float]]:
     import h3
 
     ids = sorted(h3.geo_to_cells(piece.__geo_interface__, resolution))
     polygons = [shapely.Polygon([(lon, lat) for lat, lon in h3.cell_to_boundary(i)]) for i in ids]
     centres = np.array([h3.cell_to_latlng(i)[::-1] for i in ids]).reshape(-1, 2)
-    return polygons, project_points(frame, centres), [h3.cell_area(i, unit="km^2") for i in ids]
+    return polygons, frame.project_points(centres), [h3.cell_area(i, unit="km^2") for i in ids]
 
 
 @dataclass(frozen=True)
@@ -230,22 +232,10 @@ def coverage_report(
     conn: Connection, query: CoverageQuery, settings: Settings
 ) -> tuple[CoverageReport, dict[str, Any]]:
     """Measure the study area named by the query; also returns the metadata every output carries."""
-    radius_m, preset, basis = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
+    radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
     area = load_study_area(conn, query.kinds, query.districts)
-    report = measure(area, radius_m)
-    return report, coverage_metadata(area, radius_m, preset, basis, report.demand_method)
-
-
-def coverage_metadata(area: StudyArea, radius_m: float, preset: str | None, basis: str, demand: str) -> dict[str, Any]:
-    return {
-        "radius_m": radius_m,
-        "preset": preset,
-        "radius_basis": basis,
-        "distance": "straight-line, measured in a transverse Mercator centred on each district",
-        "kinds": list(area.kinds),
-        "facilities_used": len(area.sites),
-        "demand_method": demand,
-    }
+    report = measure(area, radius.radius_m)
+    return report, Assumptions.of(area, radius, report.demand_method).notes()
 
 
 def grid_report(

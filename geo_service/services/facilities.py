@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, RowMapping
 
 from geo_service import vocab
+from geo_service.analysis.bounds import Bounds, union_bounds
 from geo_service.errors import InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
@@ -96,9 +97,9 @@ def counts_by_district(conn: Connection, filters: facility_queries.FacilityFilte
     return facility_queries.count_by_district(conn, filters)
 
 
-def data_extent(conn: Connection) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) of every district: the area the data covers."""
-    return district_queries.district_bounds(conn)
+def data_extent(conn: Connection) -> Bounds | None:
+    """(west, south, east, north) of every district: the area the data covers (None when there are none)."""
+    return union_bounds(district_queries.district_boxes(conn))
 
 
 def district_outlines(conn: Connection, districts: Sequence[str] = ()) -> Sequence[RowMapping]:

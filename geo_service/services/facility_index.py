@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from opening_hours import OpeningHours
 
 from geo_service import vocab
+from geo_service.analysis.bounds import Bounds, points_bounds, union_bounds
 from geo_service.analysis.hours import OpenState, parse_hours, state_with_next_change
 from geo_service.analysis.nearest import GeodesicKNN
 
@@ -50,7 +51,7 @@ class FacilitySnapshot(Generic[P]):
     hours: tuple[OpeningHours | None, ...]
     presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
-    bounds: tuple[float, float, float, float] | None
+    bounds: Bounds | None  # the districts' and the facilities' box together
     # position → (state, known from, known until): a state holds until the hours' next change (hours
     # later, or never for 24/7), so most lookups skip the evaluation. At most one entry per facility.
     _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
@@ -81,7 +82,7 @@ class FacilitySnapshot(Generic[P]):
 def build_snapshot(
     rows: Sequence[Mapping[Any, Any]],
     revision: int,
-    district_bounds: tuple[float, float, float, float] | None,
+    district_bounds: Bounds | None,
     holiday_country: str,
     prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
 ) -> FacilitySnapshot[P]:
@@ -104,19 +105,8 @@ def build_snapshot(
         hours=tuple(parse_hours(row["opening_hours"], holiday_country) for row in rows),
         presented=prepare(rows),
         by_kind=by_kind,
-        bounds=_union_bounds(district_bounds, lon, lat),
+        bounds=union_bounds(box for box in (district_bounds, points_bounds(lon, lat)) if box is not None),
     )
-
-
-def _union_bounds(
-    district_bounds: tuple[float, float, float, float] | None, lon: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[float, float, float, float] | None:
-    boxes = [district_bounds] if district_bounds else []
-    if len(lon):
-        boxes.append((float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())))
-    if not boxes:
-        return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def _amenity_counts(bits: tuple[int, ...], members: NDArray[np.intp]) -> dict[int, int]:

@@ -19,16 +19,16 @@ from sqlalchemy import Engine
 
 from geo_service import vocab
 from geo_service.analysis import crs
+from geo_service.analysis.bounds import contains, grown_bounds
 from geo_service.analysis.hours import OpenState, local_time
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
-from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
+from geo_service.services.facilities import data_extent
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask, build_snapshot
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
-_KM_PER_DEGREE_LAT = 111.0
 
 
 @dataclass(slots=True)
@@ -77,7 +77,7 @@ class NearestService(Generic[P]):
             if self.snapshot is not None and self.snapshot.revision == revision:
                 return False
             rows = facility_queries.open_facilities(conn)
-            bounds = district_queries.district_bounds(conn)
+            bounds = data_extent(conn)
         gc.unfreeze()
         self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country, self.prepare)
         # The snapshot lives until the next edit: keep the collector from re-scanning it on every
@@ -156,10 +156,14 @@ class NearestService(Generic[P]):
         return limit
 
     def _check_service_area(self, snapshot: FacilitySnapshot[P], lon: float, lat: float, query: NearestQuery) -> None:
-        if snapshot.bounds is None or _inside(snapshot.bounds, lon, lat, self.settings.service_area_margin_km):
+        """Coarse gate: the point must be inside the data's bounding box grown by about the margin."""
+        if snapshot.bounds is None:
+            return
+        served = grown_bounds(snapshot.bounds, self.settings.service_area_margin_km * 1000)
+        if contains(served, lon, lat):
             return
         hint = ""
-        if _inside(snapshot.bounds, lat, lon, self.settings.service_area_margin_km):
+        if contains(served, lat, lon):
             hint = f" — it looks like lat and lon are swapped: try lon={query.lat}&lat={query.lon}"
         west, south, east, north = snapshot.bounds
         raise InvalidParameter(
@@ -167,11 +171,3 @@ class NearestService(Generic[P]):
             f"({query.lon}, {query.lat}) is outside the service area "
             f"(lon {west:.2f}–{east:.2f}, lat {south:.2f}–{north:.2f}){hint}",
         )
-
-
-def _inside(bounds: tuple[float, float, float, float], lon: float, lat: float, margin_km: float) -> bool:
-    """Coarse gate: inside the data's bounding box grown by about margin_km (not a distance measurement)."""
-    west, south, east, north = bounds
-    dlat = margin_km / _KM_PER_DEGREE_LAT
-    dlon = margin_km / (_KM_PER_DEGREE_LAT * max(math.cos(math.radians(max(abs(south), abs(north)))), 0.01))
-    return west - dlon <= lon <= east + dlon and south - dlat <= lat <= north + dlat

@@ -4,55 +4,182 @@ The whole study area is solved in one metric frame (plan one 6° zone at a time)
 reach of an existing facility is removed; the default candidates are the centres of grid cells whose
 demand is not yet reached ("grid cells in uncovered demand"), or the caller supplies them (partner
 banks, post offices, petrol stations). Candidates on top of an existing facility are dropped.
+
+A request is one `PlanSpec` (the API's JSON body, or built by the CLI from its options and files);
+`plan` answers it with a `PlanResult` that each front end presents (GeoJSON, files, a map).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection
 
 from geo_service.analysis.coverage import nearest_distances, service_area
 from geo_service.analysis.demand import grid_points
-from geo_service.analysis.metric import ZONE_WIDTH_DEG, MetricFrame, frame_for
+from geo_service.analysis.metric import ZONE_WIDTH_DEG, FloatArray, MetricFrame, frame_for
 from geo_service.analysis.siting import CoverageProblem, Solution, exact, greedy
 from geo_service.errors import InvalidParameter
-from geo_service.services.coverage import coverage_metadata
-from geo_service.services.point_input import parse_area, parse_points
+from geo_service.services.point_input import AreaGeometry, PointCollection, read_area, read_points
 from geo_service.services.study_area import (
+    Assumptions,
     DemandPoints,
     StudyArea,
     demand_method,
     load_study_area,
     piece_demand,
-    project_points,
+    presets_help,
     resolve_radius,
 )
 from geo_service.settings import Settings
 
 EXACT_MAX_PAIRS = 4_000_000  # demand × candidates above which "auto" uses greedy
 DUPLICATE_WITHIN_M = 10.0
+Solver = Literal["auto", "greedy", "exact"]
+
+
+class PlanSpec(BaseModel):
+    """Where should `count` new facilities go? Existing open facilities of `kind` are kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    count: int = Field(ge=1, description="how many new sites")
+    radius_m: float | None = Field(default=None, allow_inf_nan=False, description="service radius in metres")
+    preset: str | None = Field(default=None, description=f"named service radius: {presets_help()}")
+    kind: tuple[str, ...] = Field(default=("station",), description="facility kinds kept and counted as coverage")
+    district: tuple[str, ...] = Field(default=(), description="adcodes or names (default: every county-level unit)")
+    candidates: PointCollection | None = Field(default=None, description="candidate sites (default: grid cells)")
+    demand: PointCollection | None = Field(default=None, description="Points with a `weight` property")
+    area: AreaGeometry | None = Field(default=None, description="GeoJSON Polygon limiting the study area")
+    solver: Solver = "auto"
 
 
 @dataclass(frozen=True)
 class Candidates:
-    lonlat: np.ndarray
-    properties: list[dict[str, Any]]
+    lonlat: FloatArray
+    properties: list[dict[str, Any]]  # aligned with lonlat; empty for grid candidates
     source: str
 
 
 @dataclass(frozen=True)
+class SuggestedSite:
+    """A chosen site, in order, with what it adds and the coverage once it is built."""
+
+    rank: int
+    lon: float
+    lat: float
+    gain_demand: float
+    gain_area_km2: float
+    cumulative_demand_pct: float
+    cumulative_area_pct: float
+    candidate: Mapping[str, Any] = field(default_factory=dict)  # a supplied candidate's own properties
+
+    def properties(self) -> dict[str, Any]:
+        """The site as one flat record: its figures, then the candidate's properties (which win on a clash)."""
+        figures = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "candidate"}
+        return figures | dict(self.candidate)
+
+
+@dataclass(frozen=True)
+class CoverageShare:
+    demand_pct: float
+    area_pct: float
+
+
+@dataclass(frozen=True)
 class Plan:
+    """The sites chosen for a study area."""
+
     solution: Solution
-    sites: list[dict[str, Any]]  # in order, with lon/lat, gains and cumulative coverage
-    before: dict[str, float]
-    after: dict[str, float]
+    sites: list[SuggestedSite]
+    before: CoverageShare
+    after: CoverageShare
     demand_method: str
-    candidates: str
-    candidate_count: int
+    candidates: str  # where the candidates came from: grid or supplied
+    candidate_count: int  # after dropping those on top of an existing facility
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The answer to a PlanSpec: the plan and the assumptions it rests on."""
+
+    plan: Plan
+    assumptions: Assumptions
+
+    @property
+    def sites(self) -> list[SuggestedSite]:
+        return self.plan.sites
+
+    def notes(self) -> dict[str, Any]:
+        """Everything stated beside the sites, as JSON members (GeoJSON foreign members, XLSX notes)."""
+        solution = self.plan.solution
+        return {
+            "solver": solution.solver,
+            "solver_seconds": round(solution.seconds, 3),
+            "optimality_gap_bound": solution.gap,
+            "coverage_before": asdict(self.plan.before),
+            "coverage_after": asdict(self.plan.after),
+            "candidates": {"source": self.plan.candidates, "count": self.plan.candidate_count},
+            **self.assumptions.notes(),
+        }
+
+
+@dataclass(frozen=True)
+class _Instance:
+    """A study area in its metric frame: the demand, and what the existing facilities already reach."""
+
+    frame: MetricFrame
+    boundary_xy: BaseGeometry
+    existing_xy: FloatArray
+    covered_xy: BaseGeometry  # the existing facilities' service area within the boundary
+    radius_m: float
+    demand_xy: FloatArray
+    weights: FloatArray
+    reached: NDArray[np.bool_]  # demand already within reach of an existing facility
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.weights.sum()) or 1.0
+
+    def before(self) -> CoverageShare:
+        return CoverageShare(
+            100 * float(self.weights[self.reached].sum()) / self.total_weight,
+            100 * self.covered_xy.area / self.boundary_xy.area,
+        )
+
+
+def plan(conn: Connection, spec: PlanSpec, settings: Settings) -> PlanResult:
+    """Check a spec against the settings and the data, and choose its sites."""
+    if not 1 <= spec.count <= settings.plan_max_count:
+        raise InvalidParameter("count", f"must be between 1 and {settings.plan_max_count}, got {spec.count}")
+    radius = resolve_radius(spec.radius_m, spec.preset, settings.coverage_max_radius_m)
+    area = load_study_area(conn, spec.kind, spec.district)
+    if spec.area is not None:
+        area = area.clipped(read_area(spec.area, "area"))
+    supplied = None
+    if spec.demand is not None:
+        points = read_points(spec.demand, "demand", weight_key="weight")
+        supplied = DemandPoints(points.lonlat, points.weights)
+    candidates = None
+    if spec.candidates is not None:
+        points = read_points(spec.candidates, "candidates")
+        candidates = Candidates(points.lonlat, points.properties, "supplied")
+    chosen = plan_sites(
+        area,
+        spec.count,
+        radius.radius_m,
+        supplied=supplied,
+        candidates=candidates,
+        solver=spec.solver,
+        time_limit_s=settings.plan_time_limit_s,
+    )
+    return PlanResult(chosen, Assumptions.of(area, radius, chosen.demand_method))
 
 
 def plan_sites(
@@ -62,57 +189,59 @@ def plan_sites(
     *,
     supplied: DemandPoints | None = None,
     candidates: Candidates | None = None,
-    solver: str = "auto",
+    solver: Solver = "auto",
     cell_m: float = 500.0,
     time_limit_s: float = 60.0,
 ) -> Plan:
+    """Up to `count` new sites for the area, best first; the existing facilities stay."""
+    instance = _instance(area, radius_m, supplied, cell_m)
+    pool = candidates or Candidates(_uncovered_cells(instance, cell_m), [], "grid")
+    pool_xy, properties = _away_from_existing(instance, pool)
+    unreached = ~instance.reached
+    problem = CoverageProblem.build(instance.demand_xy[unreached], instance.weights[unreached], pool_xy, radius_m)
+    solution = _solve(problem, count, solver, time_limit_s)
+    sites = _describe(solution, instance, pool_xy, properties)
+    before = instance.before()
+    after = CoverageShare(
+        before.demand_pct + 100 * solution.value / instance.total_weight,
+        sites[-1].cumulative_area_pct if sites else before.area_pct,
+    )
+    return Plan(solution, sites, before, after, demand_method(supplied, cell_m), pool.source, len(pool_xy))
+
+
+def _instance(area: StudyArea, radius_m: float, supplied: DemandPoints | None, cell_m: float) -> _Instance:
     boundary = area.boundary
     if boundary.bounds[2] - boundary.bounds[0] > ZONE_WIDTH_DEG:
         raise InvalidParameter("district", "the study area is wider than 6° of longitude; plan one region at a time")
     frame = frame_for(boundary)
     boundary_xy = frame.project(boundary)
-    demand_xy, weights = _demand(area, frame, supplied, cell_m)
-    existing_xy = project_points(frame, area.sites)
-    reached = nearest_distances(demand_xy, existing_xy) <= radius_m
-    pool = candidates or Candidates(_uncovered_cells(boundary_xy, existing_xy, radius_m, cell_m, frame), [], "grid")
-    pool_xy = project_points(frame, pool.lonlat)
-    keep = (
-        nearest_distances(pool_xy, existing_xy) > DUPLICATE_WITHIN_M
-        if len(existing_xy)
-        else np.ones(len(pool_xy), bool)
-    )
-    pool_xy = pool_xy[keep]
-    problem = CoverageProblem.build(demand_xy[~reached], weights[~reached], pool_xy, radius_m)
-    solution = _solve(problem, count, solver, time_limit_s)
-    kept = np.flatnonzero(keep)
-    sites = _describe(solution, pool, kept, pool_xy, frame, boundary_xy, existing_xy, radius_m, weights, reached)
-    total = float(weights.sum()) or 1.0
-    before = {
-        "demand_pct": 100 * float(weights[reached].sum()) / total,
-        "area_pct": _area_pct(boundary_xy, existing_xy, radius_m),
-    }
-    after = {
-        "demand_pct": before["demand_pct"] + 100 * solution.value / total,
-        "area_pct": sites[-1]["cumulative_area_pct"] if sites else before["area_pct"],
-    }
-    return Plan(solution, sites, before, after, demand_method(supplied, cell_m), pool.source, len(pool_xy))
-
-
-def _demand(area: StudyArea, frame: MetricFrame, supplied: DemandPoints | None, cell_m: float):  # type: ignore[no-untyped-def]
     parts = [piece_demand(d, d.geom, frame, frame.project(d.geom), supplied, cell_m) for d in area.districts]
-    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    demand_xy, weights = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    existing_xy = frame.project_points(area.sites)
+    covered_xy = shapely.intersection(boundary_xy, service_area(existing_xy, radius_m))
+    reached = nearest_distances(demand_xy, existing_xy) <= radius_m
+    return _Instance(frame, boundary_xy, existing_xy, covered_xy, radius_m, demand_xy, weights, reached)
 
 
-def _uncovered_cells(
-    boundary_xy: shapely.Geometry, existing_xy: np.ndarray, radius_m: float, cell_m: float, frame: MetricFrame
-) -> np.ndarray:
-    centres = grid_points(boundary_xy, cell_m)
-    centres = centres[nearest_distances(centres, existing_xy) > radius_m]
-    lon, lat = frame.to_wgs84.transform(centres[:, 0], centres[:, 1])
-    return np.column_stack([lon, lat]).reshape(-1, 2)
+def _uncovered_cells(instance: _Instance, cell_m: float) -> FloatArray:
+    """Lon/lat centres of the grid cells out of reach of every existing facility."""
+    centres = grid_points(instance.boundary_xy, cell_m)
+    centres = centres[nearest_distances(centres, instance.existing_xy) > instance.radius_m]
+    return instance.frame.unproject_points(centres)
 
 
-def _solve(problem: CoverageProblem, count: int, solver: str, time_limit_s: float) -> Solution:
+def _away_from_existing(instance: _Instance, pool: Candidates) -> tuple[FloatArray, list[Mapping[str, Any]]]:
+    """The candidates (metres) not on top of an existing facility, with their properties."""
+    pool_xy = instance.frame.project_points(pool.lonlat)
+    if len(instance.existing_xy):
+        keep = np.flatnonzero(nearest_distances(pool_xy, instance.existing_xy) > DUPLICATE_WITHIN_M)
+    else:
+        keep = np.arange(len(pool_xy))
+    properties: Sequence[Mapping[str, Any]] = pool.properties or [{}] * len(pool_xy)
+    return pool_xy[keep], [properties[k] for k in keep.tolist()]
+
+
+def _solve(problem: CoverageProblem, count: int, solver: Solver, time_limit_s: float) -> Solution:
     pairs = len(problem.weights) * len(problem.covers)
     if solver == "exact" or (solver == "auto" and pairs <= EXACT_MAX_PAIRS):
         if pairs > 4 * EXACT_MAX_PAIRS:
@@ -125,92 +254,29 @@ def _solve(problem: CoverageProblem, count: int, solver: str, time_limit_s: floa
     return greedy(problem, count)
 
 
-def _area_pct(boundary_xy: shapely.Geometry, sites_xy: np.ndarray, radius_m: float) -> float:
-    return 100 * shapely.intersection(boundary_xy, service_area(sites_xy, radius_m)).area / boundary_xy.area
-
-
 def _describe(
-    solution: Solution,
-    pool: Candidates,
-    kept: np.ndarray,
-    pool_xy: np.ndarray,
-    frame: MetricFrame,
-    boundary_xy: shapely.Geometry,
-    existing_xy: np.ndarray,
-    radius_m: float,
-    weights: np.ndarray,
-    reached: np.ndarray,
-) -> list[dict[str, Any]]:
+    solution: Solution, instance: _Instance, pool_xy: FloatArray, properties: Sequence[Mapping[str, Any]]
+) -> list[SuggestedSite]:
     """Each chosen site with its marginal demand and area gain and the cumulative coverage after it."""
-    covered_area = shapely.intersection(boundary_xy, service_area(existing_xy, radius_m))
-    total_weight = float(weights.sum()) or 1.0
-    demand_pct = 100 * float(weights[reached].sum()) / total_weight
+    boundary_xy, covered_area = instance.boundary_xy, instance.covered_xy
+    demand_pct = instance.before().demand_pct
     sites = []
-    for order, (j, gain) in enumerate(zip(solution.chosen, solution.gains, strict=True), start=1):
-        disc = shapely.intersection(boundary_xy, service_area(pool_xy[j : j + 1], radius_m))
+    for rank, (j, gain) in enumerate(zip(solution.chosen, solution.gains, strict=True), start=1):
+        disc = shapely.intersection(boundary_xy, service_area(pool_xy[j : j + 1], instance.radius_m))
         new_area = shapely.difference(disc, covered_area).area
         covered_area = shapely.union(covered_area, disc)
-        demand_pct += 100 * gain / total_weight
-        lon, lat = frame.to_wgs84.transform(pool_xy[j, 0], pool_xy[j, 1])
+        demand_pct += 100 * gain / instance.total_weight
+        lon, lat = instance.frame.unproject_points(pool_xy[j : j + 1])[0]
         sites.append(
-            {
-                "rank": order,
-                "lon": round(float(lon), 6),
-                "lat": round(float(lat), 6),
-                "gain_demand": gain,
-                "gain_area_km2": new_area / 1e6,
-                "cumulative_demand_pct": demand_pct,
-                "cumulative_area_pct": 100 * covered_area.area / boundary_xy.area,
-                **(pool.properties[kept[j]] if pool.properties else {}),
-            }
+            SuggestedSite(
+                rank=rank,
+                lon=round(float(lon), 6),
+                lat=round(float(lat), 6),
+                gain_demand=gain,
+                gain_area_km2=new_area / 1e6,
+                cumulative_demand_pct=demand_pct,
+                cumulative_area_pct=100 * covered_area.area / boundary_xy.area,
+                candidate=properties[j],
+            )
         )
     return sites
-
-
-def plan_request(conn: Connection, request: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Validate a plan request (API or CLI), solve it, and shape the answer as a FeatureCollection."""
-    count = int(request["count"])
-    if not 1 <= count <= settings.plan_max_count:
-        raise InvalidParameter("count", f"must be between 1 and {settings.plan_max_count}, got {count}")
-    radius_m, preset, basis = resolve_radius(
-        request.get("radius_m"), request.get("preset"), settings.coverage_max_radius_m
-    )
-    area = load_study_area(conn, request.get("kind") or [], request.get("district") or [])
-    if request.get("area") is not None:
-        area = area.clipped(parse_area(request["area"], "area"))
-    supplied = None
-    if request.get("demand") is not None:
-        lonlat, weights, _ = parse_points(request["demand"], "demand", weight_key="weight")
-        supplied = DemandPoints(lonlat, weights)
-    candidates = None
-    if request.get("candidates") is not None:
-        lonlat, _, props = parse_points(request["candidates"], "candidates")
-        candidates = Candidates(lonlat, props, "supplied")
-    plan = plan_sites(
-        area,
-        count,
-        radius_m,
-        supplied=supplied,
-        candidates=candidates,
-        solver=request.get("solver", "auto"),
-        time_limit_s=settings.plan_time_limit_s,
-    )
-    return {
-        "type": "FeatureCollection",
-        "features": [_site_feature(site) for site in plan.sites],
-        "solver": plan.solution.solver,
-        "solver_seconds": round(plan.solution.seconds, 3),
-        "optimality_gap_bound": plan.solution.gap,
-        "coverage_before": plan.before,
-        "coverage_after": plan.after,
-        "candidates": {"source": plan.candidates, "count": plan.candidate_count},
-        **coverage_metadata(area, radius_m, preset, basis, plan.demand_method),
-    }
-
-
-def _site_feature(site: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
-        "properties": site,
-    }

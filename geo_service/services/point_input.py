@@ -1,42 +1,83 @@
 """User-supplied geometry (demand points, candidate sites, a study polygon) as GeoJSON, validated.
 
-Every problem is reported with the feature's index and names the request field, so a planner can fix
-the file instead of guessing; nothing is computed on a partly valid set.
+The shape of the GeoJSON is checked by geojson-pydantic models, which also document it in OpenAPI; all
+of a field's problems become one error naming that field. What a schema cannot say — WGS-84 ranges,
+weights, polygon validity, size — is checked when the geometry is read, again naming the field and, for
+points, each bad feature's index, so a planner can fix the file instead of guessing; nothing is computed
+on a partly valid set.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import numpy as np
 import shapely
+from geojson_pydantic import Feature, FeatureCollection, MultiPolygon, Point, Polygon
+from numpy.typing import NDArray
+from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import InvalidParameter
 
 MAX_POINTS = 200_000
+MAX_PROBLEMS = 10  # listed in one message; the rest are counted
 
 
-def parse_points(
-    collection: Any, parameter: str, weight_key: str | None = None
-) -> tuple[np.ndarray, np.ndarray, list[dict]]:
-    """(lon/lat array, weights, properties) of a FeatureCollection of Points in WGS-84.
+class PointFeature(Feature[Point, dict[str, Any]]):
+    """A Feature whose geometry is a Point (WGS-84 lon/lat); `properties` may be left out."""
 
-    Weights come from properties[weight_key] (default 1); they must be finite and ≥ 0."""
-    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        raise InvalidParameter(parameter, "must be a GeoJSON FeatureCollection of Points (WGS-84 lon/lat)")
-    features = collection.get("features")
-    if not isinstance(features, list) or not features:
+    geometry: Point
+    properties: dict[str, Any] | None = None
+
+
+def _one_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The GeoJSON model's problems with a field as one error on the field: the first problem of each
+    feature (or member), with its path, so a file with many bad features gives a short message."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        first: dict[tuple[int | str, ...], str] = {}
+        for error in exc.errors():
+            path = ".".join(str(part) for part in error["loc"])
+            first.setdefault(tuple(error["loc"][:2]), f"{path}: {error['msg']}" if path else error["msg"])
+        raise PydanticCustomError(
+            "geojson", f"不是有效的 GeoJSON (not valid GeoJSON): {_listed(list(first.values()))}"
+        ) from None
+
+
+#: A GeoJSON FeatureCollection of Points (WGS-84 lon/lat)
+PointCollection = Annotated[FeatureCollection[PointFeature], WrapValidator(_one_error)]
+#: A GeoJSON Polygon or MultiPolygon (WGS-84 lon/lat)
+AreaGeometry = Annotated[Polygon | MultiPolygon, Field(discriminator="type"), WrapValidator(_one_error)]
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Points read from a collection, aligned by position."""
+
+    lonlat: NDArray[np.float64]  # (n, 2)
+    weights: NDArray[np.float64]  # properties[weight_key], 1 where absent
+    properties: list[dict[str, Any]]
+
+
+def read_points(collection: FeatureCollection[PointFeature], parameter: str, weight_key: str | None = None) -> PointSet:
+    """The points of a collection; weights come from properties[weight_key] and must be finite and ≥ 0."""
+    features = collection.features
+    if not features:
         raise InvalidParameter(parameter, "has no features")
     if len(features) > MAX_POINTS:
         raise InvalidParameter(parameter, f"has {len(features):,} features; at most {MAX_POINTS:,}")
     lonlat, weights, properties, problems = [], [], [], []
     for index, feature in enumerate(features):
+        props = feature.properties or {}
         try:
-            point, props = _point(feature)
-            weight = _weight(props, weight_key)
+            point, weight = _lonlat(feature.geometry), _weight(props, weight_key)
         except ValueError as exc:
             problems.append(f"feature {index}: {exc}")
             continue
@@ -44,32 +85,18 @@ def parse_points(
         weights.append(weight)
         properties.append(props)
     if problems:
-        raise InvalidParameter(
-            parameter, "; ".join(problems[:10]) + (f" (+{len(problems) - 10} more)" if len(problems) > 10 else "")
-        )
-    return np.array(lonlat, dtype=np.float64), np.array(weights, dtype=np.float64), properties
+        raise InvalidParameter(parameter, _listed(problems))
+    return PointSet(np.array(lonlat, dtype=np.float64), np.array(weights, dtype=np.float64), properties)
 
 
-def _point(feature: Any) -> tuple[tuple[float, float], dict]:
-    geometry = feature.get("geometry") if isinstance(feature, dict) else None
-    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
-        raise ValueError("geometry must be a Point")
-    coords = geometry.get("coordinates")
-    if not isinstance(coords, list | tuple) or len(coords) < 2:
-        raise ValueError("Point needs [lon, lat]")
-    try:
-        lon, lat = float(coords[0]), float(coords[1])
-    except (TypeError, ValueError):
-        raise ValueError("coordinates must be numbers") from None
+def _lonlat(point: Point) -> tuple[float, float]:
+    lon, lat = point.coordinates[0], point.coordinates[1]
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError(f"({coords[0]}, {coords[1]}) is not a WGS-84 lon/lat")
-    props = feature.get("properties") or {}
-    if not isinstance(props, dict):
-        raise ValueError("properties must be an object")
-    return (lon, lat), props
+        raise ValueError(f"({lon}, {lat}) is not a WGS-84 lon/lat")
+    return lon, lat
 
 
-def _weight(props: dict, key: str | None) -> float:
+def _weight(props: dict[str, Any], key: str | None) -> float:
     if key is None or props.get(key) is None:
         return 1.0
     try:
@@ -81,13 +108,18 @@ def _weight(props: dict, key: str | None) -> float:
     return weight
 
 
-def parse_area(geometry: Any, parameter: str) -> BaseGeometry:
-    """A GeoJSON Polygon/MultiPolygon (WGS-84) that must be valid: planners draw these by hand."""
+def _listed(problems: Sequence[str]) -> str:
+    more = len(problems) - MAX_PROBLEMS
+    return "; ".join(problems[:MAX_PROBLEMS]) + (f" (+{more} more)" if more > 0 else "")
+
+
+def read_area(geometry: Polygon | MultiPolygon, parameter: str) -> BaseGeometry:
+    """A non-empty, valid polygon in WGS-84 lon/lat: planners draw these by hand."""
     try:
-        polygon = shape(geometry)
-    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException) as exc:
+        polygon = shape(geometry.__geo_interface__)
+    except (IndexError, ValueError, shapely.errors.GEOSException) as exc:  # e.g. mixed 2D/3D, empty parts
         raise InvalidParameter(parameter, f"is not a GeoJSON geometry ({exc})") from None
-    if polygon.geom_type not in ("Polygon", "MultiPolygon") or polygon.is_empty:
+    if polygon.is_empty:
         raise InvalidParameter(parameter, f"must be a non-empty Polygon or MultiPolygon, got {polygon.geom_type}")
     if not polygon.is_valid:
         raise InvalidParameter(parameter, f"is not a valid polygon: {shapely.is_valid_reason(polygon)}")

@@ -1,4 +1,5 @@
-"""The inputs of coverage and planning, loaded once per request: districts, facilities, demand.
+"""The inputs of coverage and planning, loaded once per request: districts, facilities, demand, and the
+service radius (by value or by named preset) with the assumptions every output states.
 
 Districts are county-level units (or the ones asked for); facilities are the open ones of the asked
 kinds — from anywhere, since a station across a district line still serves people near it.
@@ -28,21 +29,41 @@ from geo_service.queries import facilities as facility_queries
 from geo_service.services.validation import check_codes, resolve_districts
 
 FloatArray = NDArray[np.float64]
-_METRES_PER_DEGREE: Final = 110_574.0  # shortest degree (latitude, at the equator): a safe over-reach
 
 
-class Preset(NamedTuple):
+class RadiusPreset(NamedTuple):
+    """A named service radius and why it is that long."""
+
     radius_m: float
     basis: str
 
 
 #: Named service radii with their basis (README "Coverage and planning").
 PRESETS: Final = {
-    "walk-15": Preset(1000.0, "15-minute walk at ~4 km/h ≈ 1 km (straight-line)"),
-    "shandong-urban": Preset(500.0, "Shandong rule: urban stations < 1 km apart, so every point within ~500 m"),
-    "shandong-dense": Preset(250.0, "Shandong rule for dense demand: stations < 0.5 km apart, ~250 m reach"),
-    "ebike-10": Preset(3000.0, "10 minutes by e-bike at ~18 km/h ≈ 3 km (straight-line)"),
+    "walk-15": RadiusPreset(1000.0, "15-minute walk at ~4 km/h ≈ 1 km (straight-line)"),
+    "shandong-urban": RadiusPreset(500.0, "Shandong rule: urban stations < 1 km apart, so every point within ~500 m"),
+    "shandong-dense": RadiusPreset(250.0, "Shandong rule for dense demand: stations < 0.5 km apart, ~250 m reach"),
+    "ebike-10": RadiusPreset(3000.0, "10 minutes by e-bike at ~18 km/h ≈ 3 km (straight-line)"),
 }
+DEFAULT_PRESET: Final = "walk-15"
+DISTANCE_METHOD: Final = "straight-line, measured in a transverse Mercator centred on each district"
+
+
+def presets_help() -> str:
+    """The presets with their radii, for help texts: "walk-15 (1 km), shandong-urban (500 m), …"."""
+    return ", ".join(f"{name} ({_length(preset.radius_m)})" for name, preset in PRESETS.items())
+
+
+def _length(metres: float) -> str:
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
+class RadiusChoice(NamedTuple):
+    """The service radius a request asked for, by value or by preset, and its stated basis."""
+
+    radius_m: float
+    preset: str | None
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -89,18 +110,45 @@ class StudyArea:
         return replace(self, districts=parts)
 
 
-def resolve_radius(radius_m: float | None, preset: str | None, cap_m: float) -> tuple[float, str | None, str]:
-    """(radius, preset name, basis); a preset and an explicit radius together must agree."""
+def resolve_radius(radius_m: float | None, preset: str | None, cap_m: float) -> RadiusChoice:
+    """The radius asked for (the default preset when none); a preset and an explicit radius together must agree."""
     if preset is not None and preset not in PRESETS:
         raise InvalidParameter("preset", f"unknown preset {preset!r}; expected one of {list(PRESETS)}")
     if radius_m is None:
-        chosen = PRESETS[preset or "walk-15"]
-        return chosen.radius_m, preset or "walk-15", chosen.basis
+        name = preset or DEFAULT_PRESET
+        return RadiusChoice(PRESETS[name].radius_m, name, PRESETS[name].basis)
     if not (math.isfinite(radius_m) and 0 < radius_m <= cap_m):
         raise InvalidParameter("radius_m", f"must be > 0 and at most {cap_m:g} m, got {radius_m}")
     if preset is not None and PRESETS[preset].radius_m != radius_m:
         raise InvalidParameter("radius_m", f"conflicts with preset {preset!r} ({PRESETS[preset].radius_m:g} m)")
-    return radius_m, preset, PRESETS[preset].basis if preset else "radius given by the user"
+    return RadiusChoice(radius_m, preset, PRESETS[preset].basis if preset else "radius given by the user")
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What every coverage and plan output states beside its figures: the radius and its basis, the
+    facilities counted, and how demand was modelled."""
+
+    radius: RadiusChoice
+    kinds: tuple[str, ...]
+    facilities_used: int
+    demand_method: str
+
+    @classmethod
+    def of(cls, area: StudyArea, radius: RadiusChoice, demand_method: str) -> Assumptions:
+        return cls(radius, area.kinds, len(area.sites), demand_method)
+
+    def notes(self) -> dict[str, Any]:
+        """As JSON members (GeoJSON foreign members, the notes sheet of an XLSX)."""
+        return {
+            "radius_m": self.radius.radius_m,
+            "preset": self.radius.preset,
+            "radius_basis": self.radius.basis,
+            "distance": DISTANCE_METHOD,
+            "kinds": list(self.kinds),
+            "facilities_used": self.facilities_used,
+            "demand_method": self.demand_method,
+        }
 
 
 def load_study_area(conn: Connection, kinds: Sequence[str], districts: Sequence[str]) -> StudyArea:
@@ -124,23 +172,6 @@ def _district(row: Any) -> District:
     )
 
 
-def sites_near(sites: FloatArray, area: BaseGeometry, reach_m: float) -> FloatArray:
-    """Sites within the area's bounding box grown by reach_m (a superset of those that can matter)."""
-    west, south, east, north = area.bounds
-    dlat = reach_m / _METRES_PER_DEGREE
-    dlon = dlat / max(math.cos(math.radians(max(abs(south), abs(north)) + dlat)), 0.01)
-    keep = (sites[:, 0] >= west - dlon) & (sites[:, 0] <= east + dlon)
-    keep &= (sites[:, 1] >= south - dlat) & (sites[:, 1] <= north + dlat)
-    return sites[keep]
-
-
-def project_points(frame: MetricFrame, lonlat: FloatArray) -> FloatArray:
-    if not len(lonlat):
-        return np.empty((0, 2))
-    x, y = frame.to_metric.transform(lonlat[:, 0], lonlat[:, 1])
-    return np.column_stack([x, y])
-
-
 def piece_demand(
     district: District,
     piece: BaseGeometry,
@@ -152,7 +183,7 @@ def piece_demand(
     """Demand points (metres) and weights inside one piece of a district."""
     if supplied is not None:
         inside = shapely.contains_xy(piece, supplied.lonlat[:, 0], supplied.lonlat[:, 1])
-        return project_points(frame, supplied.lonlat[inside]), supplied.weight[inside]
+        return frame.project_points(supplied.lonlat[inside]), supplied.weight[inside]
     share = piece.area / district.geom.area if district.geom.area else 1.0  # pieces split a district by band
     population = float(district.population or 0) * share
     return _default_demand(shapely.to_wkb(piece_metric), frame, district.seat, population, cell_m)
@@ -164,7 +195,7 @@ def _default_demand(
 ) -> tuple[FloatArray, FloatArray]:
     """The population surface of a piece; cached because districts rarely change and requests repeat."""
     points = grid_points(shapely.from_wkb(piece_metric_wkb), cell_m)
-    seat_xy = project_points(frame, np.array([seat]))[0] if seat else None
+    seat_xy = frame.project_points(np.array([seat]))[0] if seat else None
     weights = population_weights(points, population, None if seat_xy is None else (seat_xy[0], seat_xy[1]))
     points.setflags(write=False)
     weights.setflags(write=False)

@@ -31,7 +31,7 @@ from geo_service.analysis.metric import frame_for
 from geo_service.analysis.siting import CoverageProblem, exact, greedy
 from geo_service.db.engine import make_engine
 from geo_service.services.coverage import distance_grid, gaps_frame, measure, summary_rows
-from geo_service.services.study_area import load_study_area, piece_demand, project_points
+from geo_service.services.study_area import load_study_area, piece_demand
 from geo_service.settings import Settings
 
 RADIUS_M = 1000.0
@@ -83,7 +83,7 @@ def plan_instance(area, cell_m: float) -> CoverageProblem:  # type: ignore[no-un
     frame = frame_for(area.boundary)
     parts = [piece_demand(d, d.geom, frame, frame.project(d.geom), None, cell_m) for d in area.districts]
     demand_xy, weights = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    existing = project_points(frame, area.sites)
+    existing = frame.project_points(area.sites)
     open_demand = nearest_distances(demand_xy, existing) > RADIUS_M
     candidates = grid_points(frame.project(area.boundary), cell_m)
     candidates = candidates[nearest_distances(candidates, existing) > RADIUS_M]
