@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Receive, Scope, Send
 
+from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
 from geo_service.api import audit, coverage, facilities, health, maps, nearest
 from geo_service.api.errors import install_error_handlers
@@ -20,7 +21,6 @@ from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
 from geo_service.settings import Settings
-from layers.facilities import NearestFeatures
 
 log = logging.getLogger(__name__)
 

@@ -12,21 +12,21 @@ import numpy as np
 import pytest
 import shapely
 
+from geo_layers import gaps, station_density, suggested_sites
+from geo_layers.display import display_geometry, display_points
+from geo_layers.element import ScriptCall
+from geo_layers.escape import html_text, script_json
+from geo_layers.facility_markers import navigation_templates
+from geo_layers.navigation import encode_label, format_point, navigation_links
+from geo_layers.registry import LAYERS, REGISTRY
+from geo_layers.spec import Source
+from geo_layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
 from geo_service import vocab
 from geo_service.analysis.crs import wgs84_to_gcj02
 from geo_service.errors import InvalidParameter
 from geo_service.maps.compose import chosen_layers
 from geo_service.maps.i18n import LABELS, STRINGS
 from geo_service.maps.sources import Sources
-from layers import gaps, station_density, suggested_sites
-from layers.display import display_geometry, display_points
-from layers.element import ScriptCall
-from layers.escape import html_text, script_json
-from layers.facility_markers import navigation_templates
-from layers.navigation import encode_label, format_point, navigation_links
-from layers.registry import LAYERS, REGISTRY
-from layers.spec import Source
-from layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",

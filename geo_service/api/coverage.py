@@ -8,6 +8,8 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
+from geo_layers.coverage import frame_collection
+from geo_layers.suggested_sites import site_collection
 from geo_service import exports
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
@@ -15,8 +17,6 @@ from geo_service.errors import InvalidParameter
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
 from geo_service.services.study_area import presets_help
-from layers.coverage import frame_collection
-from layers.suggested_sites import site_collection
 
 router = APIRouter(prefix="/api/v1", tags=["coverage & planning"])
 

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from geo_layers.facilities import facility_feature, feature_collection
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.paging import check_page, paging_links
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.services import facilities as facility_service
-from layers.facilities import facility_feature, feature_collection
 
 router = APIRouter(prefix="/api/v1/facilities", tags=["facilities"])
 

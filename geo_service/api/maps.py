@@ -52,7 +52,7 @@ class PageParams:
     lang: Annotated[Lang, Query(description="zh (default) or en")] = "zh"
     kind: Annotated[list[str] | None, Query(description="facility kinds; repeatable")] = None
     district: Annotated[list[str] | None, Query(description="adcode or name; repeatable")] = None
-    layers: Annotated[str | None, Query(description="comma-separated layer ids (see layers.registry)")] = None
+    layers: Annotated[str | None, Query(description="comma-separated layer ids (see geo_layers.registry)")] = None
     radius_m: Annotated[float | None, Query(description=_RADIUS_HELP)] = None
     lon: Annotated[float | None, Query(description="nearby: longitude of the rider, in `crs`")] = None
     lat: Annotated[float | None, Query(description="nearby: latitude of the rider, in `crs`")] = None

@@ -1,7 +1,7 @@
 """GET /api/v1/facilities/nearest — the rider's question, answered from memory (async, no DB I/O).
 
 This is the hottest route: parameters are read by hand (geo_service.api.query_params), features are
-spliced from JSON pre-serialised per facility (layers.facilities.NearestFeatures, prepared with each
+spliced from JSON pre-serialised per facility (geo_layers.facilities.NearestFeatures, prepared with each
 index snapshot), and the application (geo_service.app) hands GETs
 of this path straight to `fast_path`, skipping FastAPI's middleware, routing and dependency solving
 (~45 µs a request, as much as a whole hello-world request). The FastAPI route stays registered with the
@@ -16,13 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.types import Message, Scope, Send
 
+from geo_layers.facilities import NearestFeatures, collection_bytes
+from geo_layers.navigation import TRAVEL_MODES, TravelMode, format_point
 from geo_service.analysis.crs import COORD_SYSTEMS
 from geo_service.api import query_params as qp
 from geo_service.api.errors import error_response
 from geo_service.services.nearest import NearestQuery, NearestResult, NearestService
 from geo_service.settings import Settings
-from layers.facilities import NearestFeatures, collection_bytes
-from layers.navigation import TRAVEL_MODES, TravelMode, format_point
 
 NEAREST_PATH = "/api/v1/facilities/nearest"
 Service = NearestService[NearestFeatures]

@@ -1,6 +1,6 @@
 """Basemaps from settings: OSM (default), Tianditu (key + 审图号), Amap (GCJ-02 tiles) or none (offline).
 
-A basemap also fixes the coordinates overlays are drawn in (layers.display): GCJ-02 for Amap, WGS-84
+A basemap also fixes the coordinates overlays are drawn in (geo_layers.display): GCJ-02 for Amap, WGS-84
 otherwise. Attributions are built from constants and escaped settings, because Leaflet inserts them as HTML.
 """
 
@@ -11,9 +11,9 @@ from typing import Final
 
 import folium
 
+from geo_layers.display import DisplayCrs
+from geo_layers.escape import html_text
 from geo_service.settings import Settings
-from layers.display import DisplayCrs
-from layers.escape import html_text
 
 # a transparent 1×1 GIF: a tile that fails to load shows nothing instead of a broken-image icon
 BLANK_TILE: Final = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"

@@ -1,10 +1,10 @@
 """Layers onto a page: which ones (`?layers=` among those the page offers, else its defaults) and each
 drawn over its data.
 
-Nothing here knows a particular layer. A layer's spec (layers.spec) says which pages offer it, whether it
+Nothing here knows a particular layer. A layer's spec (geo_layers.spec) says which pages offer it, whether it
 is drawn by default, which data source it draws and how; `Sources` (geo_service.maps.sources) loads the
 source, and the spec's `draw` turns it into the page element. So there is no table of builders to keep
-in step with layers.registry: the registry is the only list of layers.
+in step with geo_layers.registry: the registry is the only list of layers.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any, TypeVar, cast
 
 from branca.element import MacroElement
 
+from geo_layers.registry import offered_on
+from geo_layers.spec import LayerSpec, PageName
 from geo_service.errors import InvalidParameter
 from geo_service.maps.sources import Sources
-from layers.registry import offered_on
-from layers.spec import LayerSpec, PageName
 
 T = TypeVar("T")
 

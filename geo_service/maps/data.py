@@ -1,5 +1,5 @@
 """The data a map draws: facilities (embedded, or per viewport as markers or grid clusters), district
-outlines, and station counts. Everything is returned in the basemap's coordinates (layers.display).
+outlines, and station counts. Everything is returned in the basemap's coordinates (geo_layers.display).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from geo_layers.display import DisplayCrs
+from geo_layers.facility_markers import cluster_features, marker_features
 from geo_service.analysis.crs import to_wgs84
 from geo_service.analysis.hours import local_time, parse_hours, state_at
 from geo_service.errors import InvalidParameter
 from geo_service.queries.facilities import FacilityFilter
 from geo_service.services import facilities as facility_service
 from geo_service.settings import Settings
-from layers.display import DisplayCrs
-from layers.facility_markers import cluster_features, marker_features
 
 #: What the public sees: facilities that exist now (closed and planned ones are for editors and planners).
 SHOWN_STATUSES = ("open", "temporarily_closed")

@@ -12,13 +12,13 @@ import folium
 from branca.element import Element, Figure
 from folium.template import Template
 
+from geo_layers.element import ScriptCall
+from geo_layers.escape import html_text
+from geo_layers.facility_markers import navigation_templates
+from geo_layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
 from geo_service.maps import assets
 from geo_service.maps.basemaps import Basemap, tile_layers
 from geo_service.maps.i18n import LABELS, Lang, strings
-from layers.element import ScriptCall
-from layers.escape import html_text
-from layers.facility_markers import navigation_templates
-from layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
 
 #: full: a page of its own; embed: minimal chrome for iframes; static: exported files without the API
 Chrome = Literal["full", "embed", "static"]

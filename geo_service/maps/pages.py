@@ -12,6 +12,8 @@ from typing import Any
 from branca.element import Element
 from sqlalchemy import Connection
 
+from geo_layers.element import ScriptCall
+from geo_layers.spec import PageName
 from geo_service import vocab
 from geo_service.maps import assets
 from geo_service.maps.compose import chosen_layers, layer_element
@@ -22,8 +24,6 @@ from geo_service.maps.sources import Sources
 from geo_service.services.study_area import resolve_radius
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
-from layers.element import ScriptCall
-from layers.spec import PageName
 
 NEARBY_LIMIT = 10
 

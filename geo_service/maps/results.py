@@ -9,6 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 from sqlalchemy import Connection
 
+from geo_layers import districts as district_layer
+from geo_layers import facility_markers, suggested_sites
+from geo_layers import gaps as gaps_layer
 from geo_service.maps import assets
 from geo_service.maps.basemaps import basemap
 from geo_service.maps.compose import layer_element
@@ -18,9 +21,6 @@ from geo_service.maps.i18n import strings
 from geo_service.maps.sources import Sources
 from geo_service.services.planning import SuggestedSite
 from geo_service.settings import Settings
-from layers import districts as district_layer
-from layers import facility_markers, suggested_sites
-from layers import gaps as gaps_layer
 
 
 def write_result_map(

@@ -1,6 +1,6 @@
 """The data map layers draw, loaded at most once per page.
 
-Each member of layers.spec.Source is a cached property of `Sources` with the member's value as its name:
+Each member of geo_layers.spec.Source is a cached property of `Sources` with the member's value as its name:
 a layer only names what it draws (layers are presentation and never touch the database), and loading it
 — with the connection, the services, the page's query and radius — happens here. A page that draws the
 district outlines twice (outlines and choropleth) or computes its study area for gaps and sites alike
@@ -19,6 +19,10 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Connection, RowMapping
 
+from geo_layers import districts
+from geo_layers.facility_markers import Markers
+from geo_layers.spec import LayerSpec, Source, View
+from geo_layers.station_density import DistrictCounts
 from geo_service import vocab
 from geo_service.errors import GeoServiceError
 from geo_service.maps import data
@@ -30,10 +34,6 @@ from geo_service.services.coverage import gaps_frame, measure
 from geo_service.services.planning import SuggestedSite, plan_sites
 from geo_service.services.study_area import StudyArea, load_study_area
 from geo_service.settings import Settings
-from layers import districts
-from layers.facility_markers import Markers
-from layers.spec import LayerSpec, Source, View
-from layers.station_density import DistrictCounts
 
 SUGGESTED_SITES = 10  # sites the planner map suggests when its suggested_sites layer is asked for
 GRID_CELL_M = 2000.0  # the planner map's distance grid (finer grids: the API or `geo-service coverage`)

@@ -2,7 +2,7 @@
 
 Maps validate `?layers=` against it, take the layers' titles from it and draw, on each page, the layers
 whose spec offers that page in the order of `LAYERS` (bottom first: areas, then outlines and circles,
-then the markers on top). A new layer is a module ending with its SPEC (layers.spec), listed here.
+then the markers on top). A new layer is a module ending with its SPEC (geo_layers.spec), listed here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Final
 
-from layers import (
+from geo_layers import (
     distance_grid,
     districts,
     facility_markers,
@@ -19,7 +19,7 @@ from layers import (
     station_density,
     suggested_sites,
 )
-from layers.spec import LayerSpec, PageName
+from geo_layers.spec import LayerSpec, PageName
 
 LAYERS: Final[tuple[LayerSpec[Any], ...]] = (
     station_density.SPEC,

@@ -8,9 +8,9 @@ from typing import Any, Protocol
 
 from branca.element import MacroElement
 
-from layers.display import DisplayCrs, display_points
-from layers.element import script_layer
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import DisplayCrs, display_points
+from geo_layers.element import script_layer
+from geo_layers.spec import LayerSpec, Source, View
 
 STYLE = {"color": "#1a9850", "weight": 2, "opacity": 0.9, "fillColor": "#66bd63", "fillOpacity": 0.25}
 

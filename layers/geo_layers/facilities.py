@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
+from geo_layers.navigation import TravelMode, encode_label, format_point, navigation_links_json
 from geo_service import vocab
-from layers.navigation import TravelMode, encode_label, format_point, navigation_links_json
 
 _COPIED = (
     "code",
@@ -94,7 +94,7 @@ class NearestFeatures:
         origin: tuple[str, str],
     ) -> bytes:
         """The feature at `position` with distance, bearing, open state and deep links from `origin`
-        (layers.navigation.format_point of the rider), formatted directly: `open_state` is one of
+        (geo_layers.navigation.format_point of the rider), formatted directly: `open_state` is one of
         open/closed/unknown and the links are URL-safe, so the only values formatted are two finite floats."""
         links = navigation_links_json(self._points[position], self._labels[position], mode=mode, app=app, origin=origin)
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")

@@ -15,9 +15,9 @@ import shapely
 from branca.element import MacroElement
 from shapely.geometry import mapping
 
-from layers.display import OUTLINE_DEG, DisplayCrs, display_geometry
-from layers.element import script_layer
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import OUTLINE_DEG, DisplayCrs, display_geometry
+from geo_layers.element import script_layer
+from geo_layers.spec import LayerSpec, Source, View
 
 COLORS = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 NO_DATA = "#bdbdbd"

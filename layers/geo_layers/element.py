@@ -11,7 +11,7 @@ from typing import Any
 from branca.element import MacroElement
 from folium.template import Template
 
-from layers.escape import script_json
+from geo_layers.escape import script_json
 
 
 class ScriptCall(MacroElement):

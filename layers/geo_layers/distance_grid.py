@@ -8,9 +8,9 @@ import geopandas as gpd
 from branca.element import MacroElement
 from shapely.geometry import mapping
 
-from layers.display import DisplayCrs, display_geometry
-from layers.element import script_layer
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import DisplayCrs, display_geometry
+from geo_layers.element import script_layer
+from geo_layers.spec import LayerSpec, Source, View
 
 #: upper bound (m) → colour; farther than the last bound is FAR
 BREAKS = ((500, "#1a9850"), (1000, "#91cf60"), (2000, "#d9ef8b"), (5000, "#fee08b"), (10000, "#fc8d59"))

@@ -13,10 +13,10 @@ from typing import Any
 
 from branca.element import MacroElement
 
-from layers.display import DisplayCrs, display_points
-from layers.element import script_layer
-from layers.navigation import navigation_links
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import DisplayCrs, display_points
+from geo_layers.element import script_layer
+from geo_layers.navigation import navigation_links
+from geo_layers.spec import LayerSpec, Source, View
 
 _CARD_FIELDS = (
     "id",
@@ -55,7 +55,7 @@ def marker_features(
 
 
 def navigation_templates(nav_app: str) -> dict[str, str]:
-    """Deep-link templates of layers.navigation with {lon}, {lat} and {label} left for the page script to
+    """Deep-link templates of geo_layers.navigation with {lon}, {lat} and {label} left for the page script to
     fill per facility: the links of a whole map would otherwise be most of its size."""
     links = navigation_links(("{lon},{lat}", "{lat},{lon}"), "{label}", mode="ride", app=nav_app)
     return {vendor: links[vendor] for vendor in NAV_VENDORS}

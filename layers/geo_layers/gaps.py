@@ -9,9 +9,9 @@ import geopandas as gpd
 from branca.element import MacroElement
 from shapely.geometry import mapping
 
-from layers.display import DisplayCrs, display_geometry
-from layers.element import script_layer
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import DisplayCrs, display_geometry
+from geo_layers.element import script_layer
+from geo_layers.spec import LayerSpec, Source, View
 
 STYLE = {"color": "#b2182b", "weight": 1, "opacity": 0.8, "fillColor": "#ef8a62", "fillOpacity": 0.45}
 SIMPLIFY_DEG = 0.0001  # ≈ 10 m: finer than a 1 km service radius needs on screen

@@ -5,7 +5,7 @@ A layer is presentation only: it never imports the web framework or the database
 needs both (a connection, the services, the page's query), so a spec does not load anything: it names
 its data `Source`, geo_service.maps.sources.Sources loads each source at most once per page, and
 geo_service.maps.compose hands the loaded value to `draw`. Everything else about a layer is in its own
-module, so adding one that draws existing data is that module plus one line in layers.registry; a new
+module, so adding one that draws existing data is that module plus one line in geo_layers.registry; a new
 kind of data adds a `Source` member and the Sources property of the same name.
 """
 
@@ -18,7 +18,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from branca.element import MacroElement
 
-from layers.display import DisplayCrs
+from geo_layers.display import DisplayCrs
 
 #: the pages that draw layers chosen with `?layers=` (the nearby page lists facilities instead)
 PageName = Literal["public", "coverage"]
@@ -27,10 +27,10 @@ PageName = Literal["public", "coverage"]
 class Source(StrEnum):
     """The data a layer draws, by the name of the geo_service.maps.sources.Sources property loading it."""
 
-    MARKERS = "markers"  # layers.facility_markers.Markers
+    MARKERS = "markers"  # geo_layers.facility_markers.Markers
     DISTRICT_OUTLINES = "district_outlines"  # district rows: adcode, name, wkb, seat, population
     OPEN_STATIONS = "open_stations"  # facility rows (lon, lat) of the open stations
-    STATIONS_BY_DISTRICT = "stations_by_district"  # layers.station_density.DistrictCounts
+    STATIONS_BY_DISTRICT = "stations_by_district"  # geo_layers.station_density.DistrictCounts
     GAPS = "gaps"  # GeoDataFrame: a district's gap per row (adcode, name, area_km2, uncovered_demand)
     DISTANCE_GRID = "distance_grid"  # GeoDataFrame: square cells with distance_m
     SUGGESTED_SITES = "suggested_sites"  # plan sites: rank, lon, lat, gain_demand, gain_area_km2
@@ -40,7 +40,7 @@ class Source(StrEnum):
 class View:
     """What a layer needs to know about the page it is drawn on, besides its data."""
 
-    crs: DisplayCrs  # the basemap's coordinates (layers.display)
+    crs: DisplayCrs  # the basemap's coordinates (geo_layers.display)
     words: Mapping[str, str]  # the page's strings (geo_service.maps.i18n): tooltip and legend templates
     radius_m: float = 0.0  # the planner map's service radius
 

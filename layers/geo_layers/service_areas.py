@@ -7,9 +7,9 @@ from typing import Any
 
 from branca.element import MacroElement
 
-from layers.display import DisplayCrs, display_points
-from layers.element import script_layer
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import DisplayCrs, display_points
+from geo_layers.element import script_layer
+from geo_layers.spec import LayerSpec, Source, View
 
 STYLE = {"color": "#c62828", "weight": 1, "opacity": 0.6, "fillColor": "#ef5350", "fillOpacity": 0.12}
 

@@ -9,9 +9,9 @@ import shapely
 from branca.element import MacroElement
 from shapely.geometry import mapping
 
-from layers.display import OUTLINE_DEG, DisplayCrs, display_geometry, display_points
-from layers.element import script_layer
-from layers.spec import LayerSpec, Source, View
+from geo_layers.display import OUTLINE_DEG, DisplayCrs, display_geometry, display_points
+from geo_layers.element import script_layer
+from geo_layers.spec import LayerSpec, Source, View
 
 STYLE = {"color": "#37474f", "weight": 1.5, "opacity": 0.8, "fill": False, "dashArray": "4 3"}
 
