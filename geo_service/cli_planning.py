@@ -26,7 +26,7 @@ from geo_service.services import planning as planning_service
 from geo_service.services.study_area import presets_help
 
 Kind = Annotated[list[str], typer.Option("--kind", help="Facility kinds that count (repeatable; default station).")]
-District = Annotated[list[str], typer.Option("--district", help="Adcode or name (repeatable; default all).")]
+DistrictOption = Annotated[list[str], typer.Option("--district", help="Adcode or name (repeatable; default all).")]
 Radius = Annotated[float | None, typer.Option("--radius-m", help="Service radius in metres.")]
 PresetOption = Annotated[str | None, typer.Option("--preset", help=f"{presets_help()}.")]
 Out = Annotated[Path, typer.Option("--out", help="Folder for the results (created).")]
@@ -35,7 +35,7 @@ Out = Annotated[Path, typer.Option("--out", help="Folder for the results (create
 def coverage(
     out: Out = Path("coverage-results"),
     kind: Kind = [],
-    district: District = [],
+    district: DistrictOption = [],
     radius_m: Radius = None,
     preset: PresetOption = None,
     grid: Annotated[str | None, typer.Option(help="Also a distance grid, e.g. square:1000 or h3:8.")] = None,
@@ -82,7 +82,7 @@ def plan(
     count: Annotated[int, typer.Option(help="How many new sites to suggest.")] = 65,
     out: Out = Path("plan-results"),
     kind: Kind = [],
-    district: District = [],
+    district: DistrictOption = [],
     radius_m: Radius = None,
     preset: PresetOption = None,
     candidates: Annotated[Path | None, typer.Option(help="GeoJSON of candidate points (default: grid).")] = None,

@@ -33,7 +33,7 @@ from geo_service.errors import InvalidParameter
 from geo_service.services.study_area import (
     Assumptions,
     DemandPoints,
-    District,
+    DistrictArea,
     StudyArea,
     demand_method,
     load_study_area,
@@ -50,7 +50,7 @@ SITE_REACH_SLACK = 1.01  # sites kept for a zone reach this much past the radius
 class DistrictFigures:
     """A district's coverage, accumulated over its pieces."""
 
-    district: District
+    district: DistrictArea
     area_m2: float = 0.0
     covered_m2: float = 0.0
     gaps: list[shapely.Geometry] = field(default_factory=list)

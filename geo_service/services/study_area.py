@@ -67,7 +67,10 @@ class RadiusChoice(NamedTuple):
 
 
 @dataclass(frozen=True)
-class District:
+class DistrictArea:
+    """A district as the analysis sees it: its outline with the population and seat that shape demand
+    (the database row is geo_service.db.models.District)."""
+
     adcode: str
     name: str
     population: float | None
@@ -87,7 +90,7 @@ class DemandPoints:
 
 @dataclass(frozen=True)
 class StudyArea:
-    districts: list[District]
+    districts: list[DistrictArea]
     sites: FloatArray  # (n, 2) lon/lat of the open facilities of the asked kinds
     kinds: tuple[str, ...]
 
@@ -165,15 +168,15 @@ def load_study_area(conn: Connection, kinds: Sequence[str], districts: Sequence[
     )
 
 
-def _district(row: Any) -> District:
+def _district(row: Any) -> DistrictArea:
     seat = (row["seat_lon"], row["seat_lat"]) if row["seat_lon"] is not None else None
-    return District(
+    return DistrictArea(
         row["adcode"], row["name"], row["population"], row["population_year"], seat, wkb.loads(bytes(row["wkb"]))
     )
 
 
 def piece_demand(
-    district: District,
+    district: DistrictArea,
     piece: BaseGeometry,
     frame: MetricFrame,
     piece_metric: BaseGeometry,
