@@ -1,4 +1,4 @@
-"""Controlled vocabularies of the data model (DESIGN.md §4).
+"""Controlled vocabularies of the data model (docs/architecture.md, "Data model").
 
 One place for every code list, so the database constraints, the API validation, the sample
 generator and the map legends can never disagree about what a valid value is.

@@ -12,31 +12,15 @@ from geo_service.settings import PROJECT_ROOT
 
 MAX_FUNCTION_LINES = 40
 SOURCE_ROOTS = ("geo_service", "layers", "scripts", "tests")
-#: package → imports it must never make (imports flow api/console → services → queries | analysis → db)
+WEB = ("fastapi", "starlette", "geo_service.api")
+DATABASE = ("sqlalchemy", "geoalchemy2", "geo_service.db", "geo_service.queries")
+#: package → imports it must never make (imports flow api/console → services → queries | analysis → db;
+#: analysis and the presentation layers know neither the web framework nor the database)
 FORBIDDEN_IMPORTS = {
-    "geo_service/analysis": (
-        "fastapi",
-        "starlette",
-        "sqlalchemy",
-        "geoalchemy2",
-        "geo_service.services",
-        "geo_service.queries",
-        "geo_service.db",
-        "geo_service.api",
-        "geo_layers",
-    ),
-    "geo_service/services": ("fastapi", "starlette", "geo_service.api", "geo_layers"),
-    "geo_service/queries": ("fastapi", "starlette", "geo_service.api", "geo_service.services", "geo_layers"),
-    "layers/geo_layers": (
-        "fastapi",
-        "starlette",
-        "sqlalchemy",
-        "geoalchemy2",
-        "geo_service.services",
-        "geo_service.queries",
-        "geo_service.db",
-        "geo_service.api",
-    ),
+    "geo_service/analysis": (*WEB, *DATABASE, "geo_service.services", "geo_layers"),
+    "geo_service/services": (*WEB, "geo_layers"),
+    "geo_service/queries": (*WEB, "geo_service.services", "geo_layers"),
+    "layers/geo_layers": (*WEB, *DATABASE, "geo_service.services"),
 }
 
 

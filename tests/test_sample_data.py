@@ -27,22 +27,15 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo_service import data_files, vocab
+from geo_service.data_files import read_seats
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "facilities.geojson"
 BOUNDARIES = ROOT / "data" / "boundaries" / "binzhou.geojson"
 SCRIPT = ROOT / "scripts" / "build_sample_facilities.py"
 SEED = 20261124
-#: Approximate county seats (WGS-84), stated here independently of the generator.
-SEATS = {
-    "371602": (117.970, 37.382),
-    "371603": (118.130, 37.700),
-    "371621": (117.510, 37.490),
-    "371622": (117.580, 37.655),
-    "371623": (117.615, 37.770),
-    "371625": (118.125, 37.150),
-    "371681": (117.743, 36.863),
-}
+#: The county seats (WGS-84) the generator is told to centre each district on.
+SEATS = {adcode: (seat.lon, seat.lat) for adcode, seat in read_seats(ROOT / "data").items()}
 GEOD = Geod(ellps="WGS84")
 TO_UTM = Transformer.from_crs("EPSG:4326", "EPSG:32650", always_xy=True)
 

@@ -117,23 +117,22 @@ def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[FloatArray, FloatArra
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+Conversion = Callable[[ArrayLike, ArrayLike], tuple[FloatArray, FloatArray]]
+_TO_WGS84: dict[str, Conversion] = {"wgs84": _as_arrays, "gcj02": gcj02_to_wgs84, "bd09": bd09_to_wgs84}
+_FROM_WGS84: dict[str, Conversion] = {"wgs84": _as_arrays, "gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+
+
+def _conversion(table: dict[str, Conversion], system: str) -> Conversion:
+    if system not in table:
+        raise ValueError(f"unknown coordinate system {system!r}; expected one of {', '.join(COORD_SYSTEMS)}")
+    return table[system]
+
+
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, source: CoordSystem) -> tuple[FloatArray, FloatArray]:
     """Convert input coordinates in `source` to WGS-84; the one entry point for user input."""
-    if source == "wgs84":
-        return _as_arrays(lon, lat)
-    if source == "gcj02":
-        return gcj02_to_wgs84(lon, lat)
-    if source == "bd09":
-        return bd09_to_wgs84(lon, lat)
-    raise ValueError(f"unknown coordinate system {source!r}; expected one of {', '.join(COORD_SYSTEMS)}")
+    return _conversion(_TO_WGS84, source)(lon, lat)
 
 
 def from_wgs84(lon: ArrayLike, lat: ArrayLike, target: CoordSystem) -> tuple[FloatArray, FloatArray]:
     """Convert WGS-84 coordinates to `target` (e.g. to draw on GCJ-02 Amap tiles)."""
-    if target == "wgs84":
-        return _as_arrays(lon, lat)
-    if target == "gcj02":
-        return wgs84_to_gcj02(lon, lat)
-    if target == "bd09":
-        return wgs84_to_bd09(lon, lat)
-    raise ValueError(f"unknown coordinate system {target!r}; expected one of {', '.join(COORD_SYSTEMS)}")
+    return _conversion(_FROM_WGS84, target)(lon, lat)

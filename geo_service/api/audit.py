@@ -12,27 +12,14 @@ from pydantic import BaseModel
 from geo_service.api.auth import OptionalPrincipal
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.paging import check_page, paging_links
+from geo_service.queries.audit import AuditRow
 from geo_service.services import audit as audit_service
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
-class AuditEventOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    role: str | None
-    action: str
-    entity: str
-    entity_id: str
-    before: dict[str, object] | None
-    after: dict[str, object] | None
-    request_id: str | None
-    address: str | None
-
-
 class AuditPageOut(BaseModel):
-    items: list[AuditEventOut]
+    items: list[AuditRow]  # the query's own row type: one definition of an audit event
     numberMatched: int  # noqa: N815 (the paging vocabulary of the other list endpoints)
     numberReturned: int  # noqa: N815
     links: list[dict[str, str]]
@@ -60,7 +47,7 @@ def list_audit(
         conn, principal, entity=entity, entity_id=entity_id, actor=actor, since=since, limit=page_size, offset=offset
     )
     return AuditPageOut(
-        items=[AuditEventOut.model_validate(row, from_attributes=True) for row in page.rows],
+        items=page.rows,
         numberMatched=page.matched,
         numberReturned=len(page.rows),
         links=paging_links(request, page.matched, page_size, offset, media_type="application/json"),

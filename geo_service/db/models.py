@@ -1,4 +1,4 @@
-"""The data model (DESIGN.md §4), one set of GeoAlchemy2 models for SpatiaLite and PostGIS.
+"""The data model (docs/architecture.md, "Data model"), one set of GeoAlchemy2 models for SpatiaLite and PostGIS.
 
 Geometries are stored in WGS-84 (EPSG:4326, lon/lat); metric work reprojects or uses geodesic maths.
 Controlled vocabularies are enforced by CHECK constraints built from geo_service.vocab so that a bad

@@ -132,24 +132,16 @@ def list_users(conn: Connection) -> list[StoredUser]:
 
 def set_user_disabled(conn: Connection, username: str, disabled: bool, now: datetime) -> StoredUser | None:
     """Disable or enable; None when there is no such user."""
-    query = (
-        update(AppUser)
-        .where(AppUser.username == username)
-        .values(disabled=disabled, updated_at=now)
-        .returning(*_USER_COLUMNS)
-    )
-    row = conn.execute(query).one_or_none()
-    return None if row is None else _user(row)
+    return _update_user(conn, username, now, disabled=disabled)
 
 
 def set_password_hash(conn: Connection, username: str, password_hash: str, now: datetime) -> StoredUser | None:
-    query = (
-        update(AppUser)
-        .where(AppUser.username == username)
-        .values(password_hash=password_hash, updated_at=now)
-        .returning(*_USER_COLUMNS)
-    )
-    row = conn.execute(query).one_or_none()
+    return _update_user(conn, username, now, password_hash=password_hash)
+
+
+def _update_user(conn: Connection, username: str, now: datetime, **values: object) -> StoredUser | None:
+    query = update(AppUser).where(AppUser.username == username).values(updated_at=now, **values)
+    row = conn.execute(query.returning(*_USER_COLUMNS)).one_or_none()
     return None if row is None else _user(row)
 
 

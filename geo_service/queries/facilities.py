@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, colu
 from geo_service.db.models import DataRevision, District, Facility
 from geo_service.records import FacilityRecord
 
+#: A facility's position as two columns, so no WKB parsing is needed.
+POSITION = (func.ST_X(Facility.geom).label("lon"), func.ST_Y(Facility.geom).label("lat"))
 #: Columns every facility read returns; lon/lat come from the point so no WKB parsing is needed.
 FACILITY_COLUMNS = (
     Facility.id,
@@ -33,8 +35,7 @@ FACILITY_COLUMNS = (
     Facility.truck_parking_spaces,
     Facility.details,
     Facility.is_sample,
-    func.ST_X(Facility.geom).label("lon"),
-    func.ST_Y(Facility.geom).label("lat"),
+    *POSITION,
 )
 
 
@@ -158,14 +159,8 @@ def data_revision(conn: Connection) -> int:
 
 def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str = "open") -> Sequence[RowMapping]:
     """id, code, kind, lon, lat of the facilities of `kinds` (all when empty) with `status`, not deleted."""
-    query = select(
-        Facility.id,
-        Facility.code,
-        Facility.kind,
-        Facility.district_adcode,
-        func.ST_X(Facility.geom).label("lon"),
-        func.ST_Y(Facility.geom).label("lat"),
-    ).where(Facility.status == status, NOT_DELETED)
+    query = select(Facility.id, Facility.code, Facility.kind, Facility.district_adcode, *POSITION)
+    query = query.where(Facility.status == status, NOT_DELETED)
     if kinds:
         query = query.where(Facility.kind.in_(kinds))
     return conn.execute(query.order_by(Facility.id)).mappings().all()
