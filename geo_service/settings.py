@@ -83,6 +83,20 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="A viewport with more facilities than this is answered as grid clusters."
     )
     map_service_radius_m: float = Field(default=1000, gt=0, description="Default service radius on the planner map.")
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest uploaded import file (bytes); larger is a 413."
+    )
+    import_max_rows: int = Field(default=50_000, ge=1, description="Most data rows (or features) in one import file.")
+    import_max_unzipped_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Most bytes an XLSX or zipped Shapefile may unpack to (checked before parsing: zip bombs).",
+    )
+    import_max_zip_ratio: float = Field(
+        default=100,
+        gt=1,
+        description="Largest uncompressed/compressed ratio of any zip member over 1 MiB (zip bombs reach 1000+).",
+    )
 
     @property
     def is_sqlite(self) -> bool:

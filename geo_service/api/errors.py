@@ -14,7 +14,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from geo_service.errors import DatabaseUnavailable, InvalidParameter, NotFound
+from geo_service.errors import (
+    DatabaseUnavailable,
+    FileRefused,
+    InvalidFile,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedFile,
+)
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +31,21 @@ def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
     body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": exc.message, "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
+
+
+_FILE_STATUS: tuple[tuple[type[FileRefused], int, str], ...] = (
+    (PayloadTooLarge, 413, "payload_too_large"),
+    (UnsupportedFile, 415, "unsupported_file"),
+    (InvalidFile, 422, "invalid_file"),
+)
+
+
+def _file_refused(exc: Exception) -> JSONResponse | None:
+    """Uploads: 413 too large, 415 not a format we read, 422 broken/hostile; `loc` names the multipart field."""
+    assert isinstance(exc, FileRefused)
+    status, kind = next(((s, k) for t, s, k in _FILE_STATUS if isinstance(exc, t)), (422, "invalid_file"))
+    body = {"detail": [{"loc": ["body", exc.field], "msg": str(exc), "type": kind}]}
+    return JSONResponse(body, status_code=status)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -49,6 +72,7 @@ def _driver_error(exc: Exception) -> JSONResponse | None:
 _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     InvalidParameter: _invalid_parameter,
     NotFound: _not_found,
+    FileRefused: _file_refused,
     DatabaseUnavailable: _unavailable,
     PoolTimeout: _unavailable,
     DBAPIError: _driver_error,
