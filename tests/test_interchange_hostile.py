@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo_service.errors import FileRefused, InvalidFile, PayloadTooLarge, UnsupportedFile
-from geo_service.interchange import UploadLimits, map_columns, parse_rows, read_upload
+from geo_service.interchange import UploadLimits, map_columns, parse_rows, read_upload, read_xlsx
 from geo_service.settings import Settings
 
 LIMITS = UploadLimits.from_settings(Settings())
@@ -80,23 +80,24 @@ def shapefile_zip(tmp_path: Path, extra: dict[str, bytes] | None = None, prefix:
 
 
 @pytest.fixture
-def no_openpyxl(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Prove a refusal happens before openpyxl parses anything."""
+def no_xml_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prove a refusal happens before any workbook XML is parsed."""
 
     def refuse(*_args: object, **_kwargs: object) -> None:
-        raise AssertionError("openpyxl was reached")
+        raise AssertionError("the workbook was parsed")
 
-    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+    monkeypatch.setattr(read_xlsx, "read_workbook", refuse)
+    monkeypatch.setattr(read_xlsx, "check_zip_xml", refuse)
 
 
-def test_xlsx_zip_bomb_is_refused_before_parsing(no_openpyxl: None) -> None:
+def test_xlsx_zip_bomb_is_refused_before_parsing(no_xml_parsing: None) -> None:
     bomb = rezip(small_xlsx(), add={"xl/media/image1.png": bytes(50 * 1024 * 1024)})
     assert len(bomb) < 200_000  # 50 MiB of zeros deflates ~1000×
     with pytest.raises(PayloadTooLarge, match="zip bomb"):
         read_upload("bomb.xlsx", bomb, LIMITS)
 
 
-def test_total_unzipped_size_is_capped(no_openpyxl: None) -> None:
+def test_total_unzipped_size_is_capped(no_xml_parsing: None) -> None:
     limits = UploadLimits(max_bytes=LIMITS.max_bytes, max_rows=10, max_unzipped_bytes=20_000, max_zip_ratio=100)
     with pytest.raises(PayloadTooLarge, match="unpacks to"):
         read_upload("ok.xlsx", rezip(small_xlsx(), add={"xl/media/a.bin": bytes(30_000)}), limits)
@@ -114,6 +115,14 @@ def test_billion_laughs_is_refused_by_the_guard() -> None:
     with pytest.raises(InvalidFile, match="DOCTYPE"):
         read_upload("laughs.xlsx", hostile, LIMITS)
     assert time.perf_counter() - started < 5
+
+
+def test_the_reader_refuses_entities_even_without_the_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second gate: with xml_guard switched off, defusedxml still refuses the entity declarations."""
+    monkeypatch.setattr(read_xlsx, "check_zip_xml", lambda _archive: None)
+    for part in ("xl/worksheets/sheet1.xml", "xl/workbook.xml"):
+        with pytest.raises(InvalidFile, match="EntitiesForbidden"):
+            read_upload("laughs.xlsx", rezip(small_xlsx(), replace={part: BILLION_LAUGHS}), LIMITS)
 
 
 def test_openpyxl_itself_refuses_entities_through_defusedxml() -> None:

@@ -1,10 +1,11 @@
 """Refuse XML that declares a DTD or entities (billion laughs, external entities) before any parser runs.
 
 A DOCTYPE may only stand in the prolog, before the root element, so only the head of each document is
-scanned (and a head without a root element, a prolog longer than any real one, is refused). Markup in
+scanned (and a head without a root element outside comments, a prolog longer than any real one, is
+refused, as is an encoding other than UTF-8/UTF-16 that could hide the declaration). Markup in
 text is escaped (`&lt;!DOCTYPE`), so a raw `<!DOCTYPE` anywhere in the head is a declaration. This is
-a first gate; openpyxl parses through defusedxml as well (a dependency), which refuses entity
-declarations on its own.
+a first gate; the XLSX reader parses through defusedxml as well, which refuses entity declarations
+on its own.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from geo_service.interchange.archive import ZIP_ERRORS
 #: Legitimate prologs (declaration, a comment or two) are tiny; a longer one is refused, not searched.
 HEAD_BYTES: Final = 64 * 1024
 _ROOT = re.compile(r"<[^?!]")
+_COMMENTS_AND_PIS = re.compile(r"<!--.*?-->|<\?.*?\?>", re.DOTALL)
+_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']+)["']""")
+_PARSER_ENCODINGS: Final = frozenset({"utf-8", "utf8", "utf-16", "utf16", "us-ascii", "ascii", "iso-8859-1", "latin1"})
 _XML_SUFFIXES: Final = (".xml", ".rels", ".vml")
 
 
@@ -34,7 +38,12 @@ def check_xml_head(head: bytes, name: str, complete: bool) -> None:
     upper = text.upper()
     if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
         raise _refused(name)
-    if not complete and _ROOT.search(text) is None:
+    declared = _ENCODING.match(text.lstrip("\ufeff"))
+    if declared and declared[1].lower() not in _PARSER_ENCODINGS:
+        raise InvalidFile(
+            f"{name} 的编码 {declared[1]} 不受支持", f"{name} declares the unsupported encoding {declared[1]}"
+        )
+    if not complete and _ROOT.search(_COMMENTS_AND_PIS.sub("", text)) is None:
         raise _refused(name)
 
 
