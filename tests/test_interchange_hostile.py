@@ -4,8 +4,10 @@ input bytes make read_upload raise anything but a FileRefused."""
 from __future__ import annotations
 
 import contextlib
+import http.server
 import io
 import stat
+import threading
 import time
 import tracemalloc
 import zipfile
@@ -253,3 +255,31 @@ def test_corrupted_workbooks_raise_only_domain_errors(noise: bytes, at: int) -> 
     data[at : at + len(noise)] = noise
     with contextlib.suppress(FileRefused):
         read_upload("x.xlsx", bytes(data), LIMITS)
+
+
+def test_kml_network_links_are_not_fetched() -> None:
+    """A KML may point at URLs (NetworkLink, icons); reading it must not make the server fetch them."""
+    requested: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requested.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    kml = f"""<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>
+<NetworkLink><name>n</name><Link><href>{url}/remote.kml</href></Link></NetworkLink>
+<Style id="s"><IconStyle><Icon><href>{url}/icon.png</href></Icon></IconStyle></Style>
+<Placemark><name>本地</name><Point><coordinates>117.9,37.4</coordinates></Point></Placemark>
+</Document></kml>""".encode()
+    try:
+        table = read_upload("x.kml", kml, LIMITS)
+    finally:
+        server.shutdown()
+    assert [row.values.get("Name") for row in table.rows] == ["本地"] and requested == []
