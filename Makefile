@@ -42,6 +42,7 @@ data:  ## rebuild the committed data files from their sources (needs network acc
 	$(BIN)/python -m pip install -q -e '.[data]'
 	$(BIN)/python scripts/build_boundaries.py
 	$(BIN)/python scripts/build_sample_facilities.py
+	$(BIN)/python scripts/build_templates.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -70,3 +70,29 @@ class CredentialsInQuery(GeoServiceError):
 
 class Conflict(GeoServiceError):
     """The write collides with existing data, e.g. a username that is taken (→ 409)."""
+
+
+class FileRefused(GeoServiceError):
+    """An uploaded file cannot be read; the message is bilingual (Chinese first) and names the request field.
+
+    Subclasses choose the HTTP status: too large (413), not a format we read (415), or readable in
+    principle but broken, hostile or missing what an import needs (422).
+    """
+
+    def __init__(self, message_zh: str, message_en: str, field: str = "file") -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.field = field
+
+
+class PayloadTooLarge(FileRefused):
+    """The body, the unzipped content or the number of rows exceeds a cap from settings."""
+
+
+class UnsupportedFile(FileRefused):
+    """Neither the name nor the content is one of the formats we read."""
+
+
+class InvalidFile(FileRefused):
+    """A file of a known format that is broken, hostile (entities, path traversal) or lacks required columns."""

@@ -7,12 +7,15 @@ the API would reject can never enter through a file either.
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from geo_service import vocab
+from geo_service.analysis.hours import parse_hours
 
 
 def _check_code(value: str | None, allowed: Any, what: str) -> str | None:
@@ -93,6 +96,43 @@ class FacilityRecord(BaseModel):
     @property
     def wkt(self) -> str:
         return f"POINT({self.lon!r} {self.lat!r})"
+
+
+#: Characters XML 1.0 (XLSX, KML) cannot carry: C0 controls but tab and newline, surrogates, U+FFFE/U+FFFF.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_OPTIONAL_TEXT = ("address", "township", "opening_hours", "host_org", "phone", "source")
+_TEXT = ("code", "kind", "name", "status", "access_method", "host_type", *_OPTIONAL_TEXT)
+
+
+class FacilityInput(FacilityRecord):
+    """A facility as a person submits it (imports, edits): FacilityRecord plus the checks stored rows predate.
+
+    Opening hours must parse (a rider is never shown hours we cannot evaluate); line ends become `\\n`
+    and text may not hold characters that XLSX and KML cannot write, so every accepted value survives
+    an export and a re-import unchanged; blank optional text is absent (None), never "".
+    """
+
+    @field_validator(*_TEXT, mode="after")
+    @classmethod
+    def _writable_text(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        if _UNWRITABLE.search(value):
+            raise PydanticCustomError("control_character", "contains a control character that files cannot hold")
+        return value
+
+    @field_validator(*_OPTIONAL_TEXT, mode="after")
+    @classmethod
+    def _blank_is_absent(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("opening_hours", mode="after")
+    @classmethod
+    def _hours_parse(cls, value: str | None) -> str | None:
+        if value is not None and parse_hours(value) is None:
+            raise PydanticCustomError("opening_hours_syntax", "is not valid OpenStreetMap opening_hours syntax")
+        return value
 
 
 class DistrictRecord(BaseModel):

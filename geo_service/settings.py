@@ -100,6 +100,21 @@ class Settings(BaseSettings):
             raise ValueError("GEO_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
 
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest uploaded import file (bytes); larger is a 413."
+    )
+    import_max_rows: int = Field(default=50_000, ge=1, description="Most data rows (or features) in one import file.")
+    import_max_unzipped_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1,
+        description="Most bytes an XLSX or zipped Shapefile may unpack to (checked before parsing: zip bombs).",
+    )
+    import_max_zip_ratio: float = Field(
+        default=100,
+        gt=1,
+        description="Largest uncompressed/compressed ratio of any zip member over 1 MiB (zip bombs reach 1000+).",
+    )
+
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")

@@ -18,11 +18,15 @@ from geo_service.errors import (
     Conflict,
     CredentialsInQuery,
     DatabaseUnavailable,
+    FileRefused,
     Forbidden,
+    InvalidFile,
     InvalidParameter,
     NotFound,
+    PayloadTooLarge,
     TooManyRequests,
     Unauthenticated,
+    UnsupportedFile,
 )
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,21 @@ def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
     body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": exc.message, "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
+
+
+_FILE_STATUS: tuple[tuple[type[FileRefused], int, str], ...] = (
+    (PayloadTooLarge, 413, "payload_too_large"),
+    (UnsupportedFile, 415, "unsupported_file"),
+    (InvalidFile, 422, "invalid_file"),
+)
+
+
+def _file_refused(exc: Exception) -> JSONResponse | None:
+    """Uploads: 413 too large, 415 not a format we read, 422 broken/hostile; `loc` names the multipart field."""
+    assert isinstance(exc, FileRefused)
+    status, kind = next(((s, k) for t, s, k in _FILE_STATUS if isinstance(exc, t)), (422, "invalid_file"))
+    body = {"detail": [{"loc": ["body", exc.field], "msg": str(exc), "type": kind}]}
+    return JSONResponse(body, status_code=status)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -88,6 +107,7 @@ _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     TooManyRequests: _too_many,
     CredentialsInQuery: _credentials_in_query,
     Conflict: _conflict,
+    FileRefused: _file_refused,
     DatabaseUnavailable: _unavailable,
     PoolTimeout: _unavailable,
     DBAPIError: _driver_error,
