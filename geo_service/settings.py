@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     max_page_size: int = Field(default=500, ge=1, description="Largest `limit` a list endpoint accepts.")
     default_page_size: int = Field(default=100, ge=1)
     log_level: str = Field(default="INFO")
+    access_log: bool = Field(default=True, description="One access-log line per request (off saves ~10 µs a request).")
+    log_format: Literal["json", "text"] = Field(default="json", description="Log lines as JSON objects or as text.")
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 before they are read."
+    )
+    import_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1, description="Largest request body of the upload route /api/v1/imports."
+    )
     timezone: str = Field(default="Asia/Shanghai", description="Local time for opening hours (IANA name).")
     holiday_country: str = Field(default="CN", description="Public-holiday calendar for `PH` in opening hours.")
     nearest_default_limit: int = Field(default=5, ge=1)

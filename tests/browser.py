@@ -1,5 +1,5 @@
 """Real headless Chromium for the map tests: one browser per session, every request off loopback blocked
-and recorded, dialogs recorded, screenshots under test-artifacts/.
+and recorded, dialogs and Content-Security-Policy violations recorded, screenshots under test-artifacts/.
 
 Chromium is Debian's (`scripts/setup.sh --browser`), driven by Playwright's bundled driver; Playwright
 never downloads a browser here.
@@ -39,6 +39,10 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# every CSP violation fires this event on the document (and Chromium also logs it to the console)
+_RECORD_CSP = """document.addEventListener('securitypolicyviolation', e => {
+  (window.__cspViolations = window.__cspViolations || []).push(e.violatedDirective + ' ' + e.blockedURI);
+});"""
 
 
 def require_chromium() -> None:
@@ -107,6 +111,12 @@ class Guarded:
     external: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    console_csp: list[str] = field(default_factory=list)  # console messages about the CSP
+
+    def csp_violations(self) -> list[str]:
+        """Violations reported to the page's scripts, then those Chromium logged to the console."""
+        reported = self.page.evaluate("() => window.__cspViolations || []")  # type: ignore[attr-defined]
+        return [*reported, *self.console_csp]
 
 
 def open_page(context, url: str, viewport: dict[str, int] = DESKTOP) -> Guarded:
@@ -130,9 +140,17 @@ def open_page(context, url: str, viewport: dict[str, int] = DESKTOP) -> Guarded:
     page.route("**/*", route)
     page.on("dialog", dialog)
     page.on("pageerror", lambda error: guarded.errors.append(str(error)))
+    page.on("console", lambda message: _record_csp_message(guarded, message.text))
+    page.add_init_script(_RECORD_CSP)
     page.goto(url)
-    page.wait_for_function("document.body.classList.contains('gm-ready')")
+    # predicates are functions, never expression strings: Playwright evals those, which the CSP forbids
+    page.wait_for_function("() => document.body.classList.contains('gm-ready')")
     return guarded
+
+
+def _record_csp_message(guarded: Guarded, text: str) -> None:
+    if "Content Security Policy" in text or "Content-Security-Policy" in text:
+        guarded.console_csp.append(text)
 
 
 def screenshot(guarded: Guarded, name: str) -> Path:

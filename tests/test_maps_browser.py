@@ -90,6 +90,7 @@ def _clean(guarded: browser.Guarded) -> None:
     assert guarded.external == [], "requests left loopback"
     assert guarded.dialogs == [], "a dialog fired"
     assert guarded.errors == []
+    assert guarded.csp_violations() == [], "the page breaks its Content-Security-Policy"
 
 
 @pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
@@ -99,17 +100,17 @@ def test_public_map_shows_every_facility_and_toggles_layers(context, servers, vi
     page = shown.page
     assert page.evaluate("typeof L === 'object' && L.version") == "1.9.3"
     total = _shown(base)
-    page.wait_for_function(f"({COUNT_ON_MAP})() === {total}")
+    page.wait_for_function(f"() => ({COUNT_ON_MAP})() === {total}")
     browser.screenshot(shown, f"public-{viewport}-{servers.backend}")
     stations = _shown(base, kind="station")
     if viewport == "phone":
         page.click(".gm-legend summary")
     page.uncheck("input[data-layer='kind:station']")
-    page.wait_for_function(f"({COUNT_ON_MAP})() === {total - stations}")
+    page.wait_for_function(f"() => ({COUNT_ON_MAP})() === {total - stations}")
     page.uncheck("input[data-layer='districts']")
-    page.wait_for_function("document.querySelectorAll('.gm-area-label').length === 0")  # after their fade-out
+    page.wait_for_function("() => document.querySelectorAll('.gm-area-label').length === 0")  # after their fade-out
     page.check("input[data-layer='kind:station']")
-    page.wait_for_function(f"({COUNT_ON_MAP})() === {total}")
+    page.wait_for_function(f"() => ({COUNT_ON_MAP})() === {total}")
     _clean(shown)
     page.close()
 
@@ -126,11 +127,11 @@ def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewpo
     assert page.locator(".leaflet-marker-icon.gm-marker").count() == len(ids)
     browser.screenshot(shown, f"nearby-{viewport}-{servers.backend}")
     page.click("button.gm-chip:has-text('卫生间')")
-    page.wait_for_function("document.body.dataset.loaded && location.search.includes('amenity=toilet')")
+    page.wait_for_function("() => document.body.dataset.loaded && location.search.includes('amenity=toilet')")
     with_toilet = httpx.get(
         f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10, "amenity": "toilet"}
     ).json()
-    page.wait_for_function(f"document.querySelectorAll('.gm-result').length === {len(with_toilet['features'])}")
+    page.wait_for_function(f"() => document.querySelectorAll('.gm-result').length === {len(with_toilet['features'])}")
     _clean(shown)
     page.close()
 
@@ -169,8 +170,8 @@ def _search_and_open_each(shown: browser.Guarded, name: str) -> None:
     for payload in PAYLOADS:
         page.fill(".gm-search input", payload)
         page.click(".gm-search-hit")
-        page.wait_for_function(
-            f"document.querySelectorAll('.leaflet-popup').length === 1 && "
+        page.wait_for_function(  # a function, not an expression: the page's CSP forbids eval
+            f"() => document.querySelectorAll('.leaflet-popup').length === 1 && "
             f"document.querySelector('.gm-card-title').textContent === {json.dumps(payload)}"
         )
         card = page.locator(".leaflet-popup-content .gm-card")
@@ -210,7 +211,7 @@ def test_amap_basemap_shifts_markers_and_survives_blocked_tiles(context, servers
     shown = browser.open_page(context, f"{base}/maps/public", browser.DESKTOP)
     page = shown.page
     total = _shown(base)
-    page.wait_for_function("document.querySelector('.gm-server-cluster') !== null")
+    page.wait_for_function("() => document.querySelector('.gm-server-cluster') !== null")
     assert page.evaluate(COUNT_ON_MAP) == total  # server clusters add up to every facility in view
     assert shown.external and all("autonavi.com" in url for url in shown.external)
     assert page.locator(".gm-notice").count() == 1  # the blocked tiles are reported, the page works on
@@ -220,7 +221,26 @@ def test_amap_basemap_shifts_markers_and_survives_blocked_tiles(context, servers
         e_lon, e_lat = wgs84_to_gcj02(lon, lat)
         assert abs(s_lon - float(e_lon)) < 1e-9 and abs(s_lat - float(e_lat)) < 1e-9
     page.evaluate("() => { GeoMaps.state().map.setView(GeoMaps.toDisplay(117.97, 37.38), 15); }")
-    page.wait_for_function("document.querySelector('.leaflet-marker-icon.gm-marker') !== null")
+    page.wait_for_function("() => document.querySelector('.leaflet-marker-icon.gm-marker') !== null")
     browser.screenshot(shown, f"public-amap-viewport-{servers.backend}")
     assert shown.dialogs == [] and shown.errors == []
+    assert shown.csp_violations() == []  # the tiles were blocked by the test, not by the policy
+    page.close()
+
+
+def test_the_csp_check_sees_a_violation(context) -> None:
+    """The violation check above can fail: a page whose policy forbids its inline script is caught."""
+    page = context.new_page()
+    guarded = browser.Guarded(page)
+    page.on("console", lambda message: browser._record_csp_message(guarded, message.text))
+    page.add_init_script(browser._RECORD_CSP)
+    html = "<!DOCTYPE html><html><body><script>document.title = 'ran';</script></body></html>"
+    headers = {"content-type": "text/html", "content-security-policy": "script-src 'self'"}
+    page.route("http://127.0.0.1:9/csp-probe", lambda route: route.fulfill(status=200, headers=headers, body=html))
+    page.goto("http://127.0.0.1:9/csp-probe")
+    page.wait_for_timeout(200)
+    assert page.title() != "ran"
+    violations = guarded.csp_violations()
+    assert any(v.startswith("script-src") for v in violations), violations
+    assert any("Content Security Policy" in v for v in guarded.console_csp), violations
     page.close()

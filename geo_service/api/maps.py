@@ -1,7 +1,9 @@
 """Map pages (HTML), their embeddable variants, the viewport feed of the public map, and the assets.
 
-Routes only parse parameters, pick the page context and set the headers: who may frame the page
-(Content-Security-Policy frame-ancestors: GEO_MAP_FRAME_ANCESTORS for /embed, nobody elsewhere).
+Routes only parse parameters, pick the page context and set the page's Content-Security-Policy
+(geo_service.api.page_policy: inline blocks by hash, tiles from the basemap's hosts, and who may frame
+the page: GEO_MAP_FRAME_ANCESTORS for /embed, nobody elsewhere). The headers every response carries
+(nosniff, Referrer-Policy) come from geo_service.api.security_headers.
 Pages are composed by geo_service.maps, which also checks the values Settings bound (the radius cap):
 FastAPI's Query bounds are fixed at import, before any Settings exist.
 
@@ -26,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_service.analysis.crs import CoordSystem
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.page_policy import page_policy, tile_origins
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps import assets, pages
@@ -42,7 +45,6 @@ _PAGE_GZIP_LEVEL = 5  # pages are built per request: 96% of level 9's gain for a
 _RADIUS_HELP = (
     "coverage: service radius in metres (default GEO_MAP_SERVICE_RADIUS_M, at most GEO_COVERAGE_MAX_RADIUS_M)"
 )
-_COMMON_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin"}
 
 
 @dataclass
@@ -91,7 +93,7 @@ router = APIRouter(tags=["maps"], route_class=_GzippedRoute)
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the routes and the /static assets; a bad basemap configuration fails here, at start-up."""
-    basemap(settings)
+    tile_origins(basemap(settings))
     for asset in assets.ASSET_DIRS:
         files = GZipMiddleware(StaticFiles(directory=asset.directory), minimum_size=_GZIP_MIN_BYTES)
         app.mount(f"/static/{asset.url_path}", files, name=f"static-{asset.url_path}")
@@ -145,11 +147,8 @@ def _page(
         filters = {"amenities": tuple(params.amenity or ()), "open_now": params.open_now}
         html = pages.nearby_page(conn, ctx, params.query, origin=origin, filters=filters)
     ancestors = settings.map_frame_ancestors if chrome == "embed" else "'none'"
-    headers = {
-        "Content-Security-Policy": f"frame-ancestors {ancestors}",
-        "Cache-Control": "no-cache",
-        **_COMMON_HEADERS,
-    }
+    policy = page_policy(html, frame_ancestors=ancestors, tile_hosts=tile_origins(basemap(settings)))
+    headers = {"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
     if chrome != "embed":
         headers["X-Frame-Options"] = "DENY"
     return HTMLResponse(html, headers=headers)

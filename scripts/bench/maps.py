@@ -39,7 +39,7 @@ FIRST_MARKER = """(() => {
     if (seen()) { window.__firstMarker = performance.now(); } else { requestAnimationFrame(poll); }
   })();
 })();"""
-DRAWN = "window.__firstMarker !== undefined && document.body.classList.contains('gm-ready')"
+DRAWN = "() => window.__firstMarker !== undefined && document.body.classList.contains('gm-ready')"
 CITY_VIEW = "118.0,37.3,118.3,37.5"  # ≈ 26 × 22 km around Binzhou's centre
 WHOLE = "73,18,135,54"
 
@@ -51,7 +51,7 @@ def page_metrics(context, url: str) -> dict[str, float]:
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else r.abort())
     page.goto(url)
     page.wait_for_function(DRAWN, timeout=120_000)
-    page.wait_for_function("document.body.dataset.loaded || !GeoMaps.state().facilities.reload", timeout=120_000)
+    page.wait_for_function("() => document.body.dataset.loaded || !GeoMaps.state().facilities.reload", timeout=120_000)
     drawn = page.evaluate("performance.now()")
     timing = page.evaluate("performance.getEntriesByType('navigation')[0].toJSON()")
     first = page.evaluate("window.__firstMarker")

@@ -1,8 +1,9 @@
 """HTTP benchmark of the nearest endpoint, as a ratio to a hello-world FastAPI endpoint in the same run.
 
 This machine is shared and noisy, so absolute numbers mean little; the ratio to a baseline measured
-minutes apart with identical server settings (uvicorn, 1 worker, uvloop + httptools, no access log)
-and the same client does. For each backend it prepares a fresh database (schema, Binzhou boundaries,
+minutes apart with identical server settings (uvicorn, 1 worker, uvloop + httptools, no access log:
+GEO_ACCESS_LOG=false unless --access-log, which measures our JSON access line too) and the same client
+does. For each backend it prepares a fresh database (schema, Binzhou boundaries,
 sample data; with --national also 186,000 synthetic facilities), starts both servers, then alternates
 hello / nearest runs (--rounds) so drift affects both alike. Each nearest request asks for the 5
 nearest facilities to a different seeded random point (a wrk Lua script cycles through them).
@@ -53,17 +54,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start(target: list[str], env: dict[str, str], probe: str) -> tuple[subprocess.Popen, str]:
+def start(target: list[str], env: dict[str, str], probe: str, log: Path) -> tuple[subprocess.Popen, str]:
+    """A server on a free port; its stderr (and log lines) go to `log`, never to an unread pipe."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", *target, "--port", str(port), *UVICORN_FLAGS]
-    process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     import urllib.request
 
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server failed: {process.stderr.read().decode() if process.stderr else ''}")
+            raise SystemExit(f"server failed: {log.read_text()[-4000:]}")
         try:
             with urllib.request.urlopen(base + probe, timeout=2) as response:  # noqa: S310 (loopback)
                 if response.status == 200:
@@ -95,10 +98,11 @@ def query_paths(national: bool, count: int, seed: int, db_url: str) -> list[str]
 
 def run_backend(backend: str, national: bool, args: argparse.Namespace, workdir: Path) -> list[dict]:
     with fresh_database(backend, workdir, national=national) as db_url:
-        env = {**os.environ, "GEO_DB_URL": db_url, "PYTHONPATH": str(ROOT)}
+        access_log = "true" if args.access_log else "false"
+        env = {**os.environ, "GEO_DB_URL": db_url, "PYTHONPATH": str(ROOT), "GEO_ACCESS_LOG": access_log}
         paths = query_paths(national, 2000, args.seed, db_url)
-        hello, hello_base = start(["scripts.bench.hello_app:app"], env, "/hello")
-        ours, ours_base = start(["--factory", "geo_service.asgi:build_app"], env, paths[0])
+        hello, hello_base = start(["scripts.bench.hello_app:app"], env, "/hello", workdir / "hello.log")
+        ours, ours_base = start(["--factory", "geo_service.asgi:build_app"], env, paths[0], workdir / "ours.log")
         try:
             rows = []
             for round_number in range(1, args.rounds + 1):
@@ -136,10 +140,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections (default %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="hello/nearest alternations (default %(default)s)")
     parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--access-log", action="store_true", help="our app writes its JSON access log (to a file)")
     args = parser.parse_args()
     backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
     client = "wrk" if shutil.which("wrk") else "python keep-alive client"
     print(f"client: {client}; {args.connections} connections, {args.duration:g} s per run, {args.rounds} rounds")
+    print(f"our access log: {'on (JSON lines to a file)' if args.access_log else 'off, as hello-world'}")
     with tempfile.TemporaryDirectory(prefix="geo-bench-") as tmp:
         for backend in backends:
             for national in [False, True] if args.national else [False]:
