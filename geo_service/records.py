@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from geo_service import vocab
+from geo_service.analysis.hours import is_valid_hours
 
 
 def _check_code(value: str | None, allowed: Any, what: str) -> str | None:
@@ -74,6 +75,16 @@ class FacilityRecord(BaseModel):
     @classmethod
     def _host_type(cls, value: str | None) -> str | None:
         return _check_code(value, vocab.HOST_TYPES, "host_type")
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        """Unparseable hours would show as "unknown" for ever: refuse them when they are written."""
+        if not value:
+            return None
+        if not is_valid_hours(value):
+            raise ValueError(f"not valid OpenStreetMap opening_hours syntax: {value!r} (e.g. 'Mo-Fr 08:00-18:00')")
+        return value
 
     @field_validator("amenities")
     @classmethod
