@@ -8,8 +8,17 @@ from dataclasses import dataclass
 from geoalchemy2 import WKTElement
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, column, func, insert, or_, select, table
 
-from geo_service.db.models import DataRevision, District, Facility
+from geo_service.db.models import DataRevision, District, Facility, ProblemReport
 from geo_service.records import FacilityRecord
+
+#: Open problem reports of the facility of the row (an index lookup on (status, facility_id)).
+OPEN_REPORTS = (
+    select(func.count())
+    .select_from(ProblemReport)
+    .where(ProblemReport.status == "open", ProblemReport.facility_id == Facility.id)
+    .correlate(Facility)
+    .scalar_subquery()
+)
 
 #: Columns every facility read returns; lon/lat come from the point so no WKB parsing is needed.
 FACILITY_COLUMNS = (
@@ -35,6 +44,7 @@ FACILITY_COLUMNS = (
     Facility.is_sample,
     func.ST_X(Facility.geom).label("lon"),
     func.ST_Y(Facility.geom).label("lat"),
+    OPEN_REPORTS.label("open_reports"),
 )
 
 
