@@ -70,3 +70,22 @@ class CredentialsInQuery(GeoServiceError):
 
 class Conflict(GeoServiceError):
     """The write collides with existing data, e.g. a username that is taken (→ 409)."""
+
+
+class InvalidInput(GeoServiceError):
+    """Several fields of one request body (or one record) are unacceptable (→ 422, one entry per field).
+
+    `problems` are (field, message) pairs; `location` is where the fields were sent (`body`)."""
+
+    def __init__(self, problems: list[tuple[str, str]], location: str = "body") -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = problems
+        self.location = location
+
+
+class PreconditionFailed(GeoServiceError):
+    """The client's If-Match names a version that is no longer current: someone else wrote first (→ 412)."""
+
+
+class PreconditionRequired(GeoServiceError):
+    """A write that must be conditional came without If-Match (→ 428), so it could overwrite unseen changes."""

@@ -19,8 +19,11 @@ from geo_service.errors import (
     CredentialsInQuery,
     DatabaseUnavailable,
     Forbidden,
+    InvalidInput,
     InvalidParameter,
     NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
     TooManyRequests,
     Unauthenticated,
 )
@@ -32,6 +35,20 @@ def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
     body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": exc.message, "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
+
+
+def _invalid_input(exc: Exception) -> JSONResponse | None:
+    assert isinstance(exc, InvalidInput)
+    detail = [{"loc": [exc.location, field], "msg": message, "type": "value_error"} for field, message in exc.problems]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _precondition_failed(exc: Exception) -> JSONResponse | None:
+    return JSONResponse({"detail": str(exc)}, status_code=412)
+
+
+def _precondition_required(exc: Exception) -> JSONResponse | None:
+    return JSONResponse({"detail": str(exc)}, status_code=428)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -82,6 +99,9 @@ def _driver_error(exc: Exception) -> JSONResponse | None:
 
 _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     InvalidParameter: _invalid_parameter,
+    InvalidInput: _invalid_input,
+    PreconditionFailed: _precondition_failed,
+    PreconditionRequired: _precondition_required,
     NotFound: _not_found,
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,
