@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     )
     login_window_s: float = Field(default=900, gt=0, description="Length of the sign-in throttling window.")
     password_min_length: int = Field(default=12, ge=8, description="Shortest password accepted for an account.")
+    report_max_per_window: int = Field(
+        default=5, ge=1, description="Problem reports accepted from one client address per report window."
+    )
+    report_window_s: float = Field(default=3600, gt=0, description="Length of the problem-report window (sliding).")
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Server secret (≥ 32 characters) for keyed hashes of client addresses; set it in production.",
