@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
-from geo_service.api import audit, coverage, facilities, health, maps, metrics, nearest
+from geo_service.api import audit, coverage, edits, facilities, health, maps, metrics, nearest, reports
 from geo_service.api.access_log import AccessLogMiddleware
 from geo_service.api.body_limit import BodyLimitMiddleware, limits_for
 from geo_service.api.errors import install_error_handlers
@@ -122,6 +122,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
+    app.include_router(edits.router)  # after nearest: /facilities/nearest is not a facility id
+    app.include_router(reports.router)
     app.include_router(coverage.router)
     app.include_router(audit.router)
     maps.install(app, settings)

@@ -96,3 +96,22 @@ class UnsupportedFile(FileRefused):
 
 class InvalidFile(FileRefused):
     """A file of a known format that is broken, hostile (entities, path traversal) or lacks required columns."""
+
+
+class InvalidInput(GeoServiceError):
+    """Several fields of one request body (or one record) are unacceptable (→ 422, one entry per field).
+
+    `problems` are (field, message) pairs; `location` is where the fields were sent (`body`)."""
+
+    def __init__(self, problems: list[tuple[str, str]], location: str = "body") -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = problems
+        self.location = location
+
+
+class PreconditionFailed(GeoServiceError):
+    """The client's If-Match names a version that is no longer current: someone else wrote first (→ 412)."""
+
+
+class PreconditionRequired(GeoServiceError):
+    """A write that must be conditional came without If-Match (→ 428), so it could overwrite unseen changes."""

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from geo_service import vocab
-from geo_service.analysis.hours import parse_hours
+from geo_service.analysis.hours import is_valid_hours
 
 
 def _check_code(value: str | None, allowed: Any, what: str) -> str | None:
@@ -78,6 +78,19 @@ class FacilityRecord(BaseModel):
     def _host_type(cls, value: str | None) -> str | None:
         return _check_code(value, vocab.HOST_TYPES, "host_type")
 
+    @field_validator("opening_hours")
+    @classmethod
+    def _hours(cls, value: str | None) -> str | None:
+        """Unparseable hours would show as "unknown" for ever: refuse them when they are written."""
+        if not value:
+            return None
+        if not is_valid_hours(value):
+            raise PydanticCustomError(
+                "opening_hours_syntax",
+                "开放时间不符合 OpenStreetMap 语法 (not valid OpenStreetMap opening_hours syntax, e.g. Mo-Fr 08:00-18:00)",  # noqa: E501
+            )
+        return value
+
     @field_validator("amenities")
     @classmethod
     def _amenities(cls, value: list[str]) -> list[str]:
@@ -126,13 +139,6 @@ class FacilityInput(FacilityRecord):
     @classmethod
     def _blank_is_absent(cls, value: str | None) -> str | None:
         return value or None
-
-    @field_validator("opening_hours", mode="after")
-    @classmethod
-    def _hours_parse(cls, value: str | None) -> str | None:
-        if value is not None and parse_hours(value) is None:
-            raise PydanticCustomError("opening_hours_syntax", "is not valid OpenStreetMap opening_hours syntax")
-        return value
 
 
 class DistrictRecord(BaseModel):

@@ -40,9 +40,6 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 before they are read."
     )
-    import_max_bytes: int = Field(
-        default=20 * 1024 * 1024, ge=1, description="Largest request body of the upload route /api/v1/imports."
-    )
     timezone: str = Field(default="Asia/Shanghai", description="Local time for opening hours (IANA name).")
     holiday_country: str = Field(default="CN", description="Public-holiday calendar for `PH` in opening hours.")
     nearest_default_limit: int = Field(default=5, ge=1)
@@ -96,6 +93,10 @@ class Settings(BaseSettings):
     )
     login_window_s: float = Field(default=900, gt=0, description="Length of the sign-in throttling window.")
     password_min_length: int = Field(default=12, ge=8, description="Shortest password accepted for an account.")
+    report_max_per_window: int = Field(
+        default=5, ge=1, description="Problem reports accepted from one client address per report window."
+    )
+    report_window_s: float = Field(default=3600, gt=0, description="Length of the problem-report window (sliding).")
     secret_key: SecretStr = Field(
         default=SecretStr(""),
         description="Server secret (≥ 32 characters) for keyed hashes of client addresses; set it in production.",
@@ -109,7 +110,9 @@ class Settings(BaseSettings):
         return value
 
     import_max_bytes: int = Field(
-        default=20 * 1024 * 1024, ge=1, description="Largest uploaded import file (bytes); larger is a 413."
+        default=20 * 1024 * 1024,
+        ge=1,
+        description="Largest import file, and body of /api/v1/imports (bytes); larger is a 413.",
     )
     import_max_rows: int = Field(default=50_000, ge=1, description="Most data rows (or features) in one import file.")
     import_max_unzipped_bytes: int = Field(

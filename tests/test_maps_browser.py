@@ -11,15 +11,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from geo_service.analysis.crs import wgs84_to_gcj02
 from geo_service.db.engine import make_engine
+from geo_service.db.models import Facility
 from geo_service.maps.render import render_site
 from geo_service.queries.facilities import insert_facilities
+from geo_service.queries.facility_edits import facility_id_by_code
+from geo_service.queries.reports import NewReport, insert_report
 from geo_service.records import FacilityRecord
 from geo_service.settings import Settings
 from tests import browser
@@ -36,19 +41,21 @@ COUNT_ON_MAP = """() => {
 
 
 def _hostile_records() -> list[FacilityRecord]:
+    """Hostile text in every free-text field. Unparseable hours are refused by FacilityRecord, but the
+    page must show literally whatever the database holds (plain SQL writes too), so the hours are set
+    past validation (model_copy does not validate)."""
     return [
         FacilityRecord(
             code=f"XSS-{i}",
             kind="station",
             name=payload,
             address=payload,
-            opening_hours=payload,
             phone=payload[:40],
             district_adcode="371602",
             lon=XSS_POINT[0] + 0.001 * i,
             lat=XSS_POINT[1],
             amenities=["toilet"],
-        )
+        ).model_copy(update={"opening_hours": payload})
         for i, payload in enumerate(PAYLOADS)
     ]
 
@@ -244,3 +251,39 @@ def test_the_csp_check_sees_a_violation(context) -> None:
     assert any(v.startswith("script-src") for v in violations), violations
     assert any("Content Security Policy" in v for v in guarded.console_csp), violations
     page.close()
+
+
+OPEN_CARD = """code => {
+  const entry = GeoMaps.state().searchIndex.find(e => e.p.code === code);
+  entry.marker.openPopup();
+  return entry.marker.getPopup().getElement().querySelector('.gm-card').textContent;
+}"""
+
+
+def test_cards_say_when_a_facility_was_checked_and_how_many_reports_wait(context, servers) -> None:
+    engine = make_engine(Settings(db_url=servers.db_url))
+    with engine.begin() as conn:
+        checked, reported = (facility_id_by_code(conn, code) for code in ("XSS-1", "XSS-2"))
+        conn.execute(update(Facility).where(Facility.id == checked).values(last_verified_at=date(2026, 11, 30)))
+        for _ in range(2):
+            report = NewReport(reported, "dirty", None, None, None, "b" * 64)  # type: ignore[arg-type]
+            insert_report(conn, report, datetime.now(UTC))
+    engine.dispose()
+    lon, lat = XSS_POINT[0] + 0.0015, XSS_POINT[1]
+    for lang, verified, never, waiting in (
+        ("zh", "最近核实：2026-11-30", "最近核实：尚未核实", "2 条问题反馈待核实"),
+        (
+            "en",
+            "Last checked：2026-11-30",
+            "Last checked：not yet checked",
+            "2 problem report(s) waiting to be checked",
+        ),
+    ):
+        shown = browser.open_page(context, f"{servers.plain}/maps/public?lang={lang}")
+        page = shown.page
+        page.evaluate(f"() => {{ GeoMaps.state().map.setView([{lat}, {lon}], 17, {{animate: false}}); }}")
+        checked_card, reported_card = page.evaluate(OPEN_CARD, "XSS-1"), page.evaluate(OPEN_CARD, "XSS-2")
+        assert verified in checked_card and "2026-11-30" not in reported_card and never in reported_card
+        assert waiting in reported_card and waiting not in checked_card
+        _clean(shown)
+        page.close()

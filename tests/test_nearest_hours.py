@@ -40,6 +40,8 @@ CASES = {
 def hours_client(empty_engine: Engine, empty_db_url: str) -> Iterator[TestClient]:
     setup.upgrade_schema(empty_engine)
     setup.load_boundaries(empty_engine, DATA_DIR)
+    # GARBLED hours are refused by FacilityRecord today, but rows stored before (or by plain SQL) may hold
+    # them: the hours are set past validation so the index's handling of them is still tested.
     records = [
         FacilityRecord(
             code=code,
@@ -48,8 +50,7 @@ def hours_client(empty_engine: Engine, empty_db_url: str) -> Iterator[TestClient
             district_adcode="371602",
             lon=ORIGIN[0] + 0.001 * (i + 1),
             lat=ORIGIN[1],
-            opening_hours=hours,
-        )
+        ).model_copy(update={"opening_hours": hours})
         for i, (code, hours) in enumerate(HOURS.items())
     ]
     with empty_engine.begin() as conn:

@@ -21,9 +21,12 @@ from geo_service.errors import (
     FileRefused,
     Forbidden,
     InvalidFile,
+    InvalidInput,
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
     TooManyRequests,
     Unauthenticated,
     UnsupportedFile,
@@ -51,6 +54,20 @@ def _file_refused(exc: Exception) -> JSONResponse | None:
     status, kind = next(((s, k) for t, s, k in _FILE_STATUS if isinstance(exc, t)), (422, "invalid_file"))
     body = {"detail": [{"loc": ["body", exc.field], "msg": str(exc), "type": kind}]}
     return JSONResponse(body, status_code=status)
+
+
+def _invalid_input(exc: Exception) -> JSONResponse | None:
+    assert isinstance(exc, InvalidInput)
+    detail = [{"loc": [exc.location, field], "msg": message, "type": "value_error"} for field, message in exc.problems]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _precondition_failed(exc: Exception) -> JSONResponse | None:
+    return JSONResponse({"detail": str(exc)}, status_code=412)
+
+
+def _precondition_required(exc: Exception) -> JSONResponse | None:
+    return JSONResponse({"detail": str(exc)}, status_code=428)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -101,6 +118,9 @@ def _driver_error(exc: Exception) -> JSONResponse | None:
 
 _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     InvalidParameter: _invalid_parameter,
+    InvalidInput: _invalid_input,
+    PreconditionFailed: _precondition_failed,
+    PreconditionRequired: _precondition_required,
     NotFound: _not_found,
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,

@@ -144,6 +144,8 @@ class Facility(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_verified_by: Mapped[str | None] = mapped_column(String(100))  # an audit actor, e.g. user:alice
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"), index=True)
+    # Optimistic concurrency (migration 0005): the ETag of the editing API; every UPDATE raises it by one.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         CheckConstraint(in_list("kind", vocab.KINDS), name="kind"),

@@ -153,3 +153,11 @@ def count_audit(
     """How many rows list_audit would page through."""
     where = _where(AuditFilter(entity, entity_id, actor, since))
     return int(conn.scalar(select(func.count()).select_from(AuditEvent).where(where)) or 0)
+
+
+def latest_event(conn: Connection, *, entity: str, entity_id: str, action: str) -> AuditRow | None:
+    """The newest row of `action` on one entity (e.g. a facility's last deletion), or None."""
+    filters = _where(AuditFilter(entity, entity_id)) & (AuditEvent.action == action)
+    query = select(AuditEvent.__table__).where(filters).order_by(AuditEvent.id.desc()).limit(1)
+    row = conn.execute(query).first()
+    return None if row is None else _row(row)

@@ -8,11 +8,20 @@ from dataclasses import dataclass
 from geoalchemy2 import WKTElement
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, column, func, insert, or_, select, table
 
-from geo_service.db.models import DataRevision, District, Facility
+from geo_service.db.models import DataRevision, District, Facility, ProblemReport
 from geo_service.records import FacilityRecord
 
 #: A facility's position as two columns, so no WKB parsing is needed.
 POSITION = (func.ST_X(Facility.geom).label("lon"), func.ST_Y(Facility.geom).label("lat"))
+#: Open problem reports of the facility of the row (an index lookup on (status, facility_id)).
+OPEN_REPORTS = (
+    select(func.count())
+    .select_from(ProblemReport)
+    .where(ProblemReport.status == "open", ProblemReport.facility_id == Facility.id)
+    .correlate(Facility)
+    .scalar_subquery()
+)
+
 #: Columns every facility read returns; lon/lat come from the point so no WKB parsing is needed.
 FACILITY_COLUMNS = (
     Facility.id,
@@ -36,6 +45,7 @@ FACILITY_COLUMNS = (
     Facility.details,
     Facility.is_sample,
     *POSITION,
+    OPEN_REPORTS.label("open_reports"),
 )
 
 

@@ -40,6 +40,7 @@ def facility_feature(row: Mapping[Any, Any]) -> dict[str, Any]:
     props["access_method_label"] = vocab.ACCESS_METHODS.get(row["access_method"] or "", None)
     verified = row["last_verified_at"]
     props["last_verified_at"] = verified.isoformat() if isinstance(verified, date) else verified
+    props["open_reports"] = int(row["open_reports"] or 0)  # problem reports waiting for the district's editors
     props["is_sample"] = bool(row["is_sample"])
     if props["is_sample"]:
         props["sample_label"] = vocab.SAMPLE_LABEL

@@ -1,7 +1,8 @@
 """Facility markers: rows → compact GeoJSON for the page script, which draws one toggleable, clustered
 layer per kind and builds each popup card from these properties with DOM text nodes.
 
-A feature carries what the card shows and nothing else (an embedded page holds every facility) and its
+A feature carries what the card shows (when the station was last checked and how many problem reports
+wait for its editors included) and nothing else (an embedded page holds every facility) and its
 position in the basemap's coordinates (plus the true WGS-84 one when they differ, for navigation links).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from branca.element import MacroElement
@@ -29,6 +31,7 @@ _CARD_FIELDS = (
     "access_method",
     "phone",
     "status",
+    "open_reports",
 )
 NAV_VENDORS = ("amap", "baidu", "tencent")
 
@@ -47,6 +50,8 @@ def marker_features(
         props["amenities"] = list(row["amenities"] or [])
         props["is_sample"] = bool(row["is_sample"])
         props["open_state"] = open_states[i]
+        verified = row["last_verified_at"]
+        props["last_verified_at"] = verified.isoformat() if isinstance(verified, date) else verified
         if crs != "wgs84":  # navigation links need the true position
             props["wgs84"] = [row["lon"], row["lat"]]
         geometry = {"type": "Point", "coordinates": [float(lon[i]), float(lat[i])]}

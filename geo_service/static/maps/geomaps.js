@@ -105,6 +105,12 @@
     row('location-dot', S.address, p.address);
     var access = sym.access[p.access_method];
     if (access) row(access.icon, S.access, access.label);
+    if ('last_verified_at' in p) row('circle-check', S.verified, p.last_verified_at || S.never_verified);
+    if (p.open_reports > 0) {
+      var reports = el('p', 'gm-row gm-reports');
+      reports.append(icon('triangle-exclamation'), ' ', el('span', 'gm-row-text', S.open_reports.split('{n}').join(String(p.open_reports))));
+      card.append(reports);
+    }
     var amenities = (p.amenities || []).filter(function (code) { return sym.amenities[code]; });
     if (amenities.length) {
       var list = el('ul', 'gm-amenities');
