@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 
 class GeoServiceError(Exception):
     """Base class: a failure the caller can understand and act on."""
@@ -96,3 +98,17 @@ class UnsupportedFile(FileRefused):
 
 class InvalidFile(FileRefused):
     """A file of a known format that is broken, hostile (entities, path traversal) or lacks required columns."""
+
+
+class ImportRejected(GeoServiceError):
+    """A commit refused because rows were rejected: nothing was written (→ 422 carrying the full report).
+
+    `report` is the import report (services.import_report.ImportReport), every row with its status."""
+
+    def __init__(self, message: str, report: BaseModel) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ExportTooLarge(GeoServiceError):
+    """An export would hold more facilities than the cap from settings (→ 422; narrow the filters)."""

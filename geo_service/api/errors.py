@@ -18,8 +18,10 @@ from geo_service.errors import (
     Conflict,
     CredentialsInQuery,
     DatabaseUnavailable,
+    ExportTooLarge,
     FileRefused,
     Forbidden,
+    ImportRejected,
     InvalidFile,
     InvalidParameter,
     NotFound,
@@ -51,6 +53,18 @@ def _file_refused(exc: Exception) -> JSONResponse | None:
     status, kind = next(((s, k) for t, s, k in _FILE_STATUS if isinstance(exc, t)), (422, "invalid_file"))
     body = {"detail": [{"loc": ["body", exc.field], "msg": str(exc), "type": kind}]}
     return JSONResponse(body, status_code=status)
+
+
+def _import_rejected(exc: Exception) -> JSONResponse | None:
+    """A refused commit: the full report (the same members as a 200) plus `detail` saying why."""
+    assert isinstance(exc, ImportRejected)
+    detail = [{"loc": ["body", "file"], "msg": str(exc), "type": "import_rejected"}]
+    return JSONResponse({"detail": detail, **exc.report.model_dump(mode="json")}, status_code=422)
+
+
+def _export_too_large(exc: Exception) -> JSONResponse | None:
+    detail = [{"loc": ["query"], "msg": str(exc), "type": "export_too_large"}]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -108,6 +122,8 @@ _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     CredentialsInQuery: _credentials_in_query,
     Conflict: _conflict,
     FileRefused: _file_refused,
+    ImportRejected: _import_rejected,
+    ExportTooLarge: _export_too_large,
     DatabaseUnavailable: _unavailable,
     PoolTimeout: _unavailable,
     DBAPIError: _driver_error,
