@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
-from geo_service.api import audit, coverage, facilities, health, imports, maps, nearest
+from geo_service.api import audit, coverage, exports, facilities, health, imports, maps, nearest
 from geo_service.api.errors import install_error_handlers
 from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.db.engine import make_engine
@@ -91,5 +91,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(audit.router)
     app.include_router(imports.router)
+    app.include_router(exports.router)
     maps.install(app, settings)
     return app
