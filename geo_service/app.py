@@ -15,7 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
-from geo_service.api import audit, coverage, facilities, health, maps, nearest
+from geo_service.api import audit, coverage, facilities, health, maps, nearest, ogc
 from geo_service.api.errors import install_error_handlers
 from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.db.engine import make_engine
@@ -91,4 +91,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(audit.router)
     maps.install(app, settings)
+    ogc.install(app, settings)
     return app

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from geo_service.errors import (
+    BadRequest,
     Conflict,
     CredentialsInQuery,
     DatabaseUnavailable,
@@ -32,6 +33,16 @@ def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
     body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": exc.message, "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
+
+
+def _bad_request(exc: Exception) -> JSONResponse | None:
+    """OGC API exception (`code`, `description`) plus the house `detail[].loc` naming the parameter."""
+    assert isinstance(exc, BadRequest)
+    detail: dict[str, object] = {"loc": ["query", exc.parameter], "msg": exc.message, "type": exc.code}
+    if exc.position is not None:
+        detail["position"] = exc.position
+    body = {"code": exc.code, "description": str(exc), "detail": [detail]}
+    return JSONResponse(body, status_code=400)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -82,6 +93,7 @@ def _driver_error(exc: Exception) -> JSONResponse | None:
 
 _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     InvalidParameter: _invalid_parameter,
+    BadRequest: _bad_request,
     NotFound: _not_found,
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,
