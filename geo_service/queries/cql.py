@@ -184,7 +184,7 @@ def bound(value: Scalar, column: Column, dialect: str) -> ColumnElement:
 def _like(sql: ColumnElement, pattern: str, dialect: str) -> ColumnElement[bool]:
     if dialect == "postgresql":
         return sql.collate("C").like(literal(pattern), escape="\\")
-    return sql.op("GLOB")(literal(_glob(pattern)))
+    return sql.op("GLOB", is_comparison=True)(literal(_glob(pattern)))
 
 
 def _glob(pattern: str) -> str:

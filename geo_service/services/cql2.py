@@ -63,7 +63,7 @@ def _fail(message: str, position: int | None = None) -> BadRequest:
 def parse_filter(raw: str, lang: FilterLang, queryables: Mapping[str, FieldType], crs: OutputCrs = CRS84) -> Expr:
     """The checked expression of a `filter` in `lang`, its geometry literals given in `crs`."""
     if not raw.strip():
-        raise _fail("空的过滤表达式 (empty filter expression)", 0)
+        raise _fail("空的过滤表达式，位置 0 (empty filter expression at character 0)", 0)
     if len(raw) > MAX_FILTER_LENGTH:
         raise _fail(f"过滤表达式过长 (longer than {MAX_FILTER_LENGTH} characters)")
     node = _parse_text(raw) if lang == "cql2-text" else _parse_json(raw)

@@ -216,7 +216,7 @@ class CheckedItems:
 
 def _filter(spec: CollectionSpec, req: ItemsRequest) -> Expr | None:
     parts: list[Expr] = list(conditions(req.conditions, spec.queryables))
-    if req.filter:
+    if req.filter is not None:
         lang = req.filter_lang or "cql2-text"
         if lang not in ("cql2-text", "cql2-json"):
             raise BadRequest(
@@ -235,7 +235,9 @@ def _filter(spec: CollectionSpec, req: ItemsRequest) -> Expr | None:
 
 def _computed_only_pages(spec: CollectionSpec, req: ItemsRequest) -> None:
     used = [
-        name for name, value in (("filter", req.filter), ("sortby", req.sortby), ("datetime", req.datetime)) if value
+        name
+        for name, value in (("filter", req.filter), ("sortby", req.sortby), ("datetime", req.datetime))
+        if value is not None
     ]
     used += list(req.conditions)
     if used:

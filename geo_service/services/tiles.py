@@ -20,11 +20,12 @@ from typing import Any
 import mapbox_vector_tile
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely import wkb
 from sqlalchemy import Connection
 
 from geo_service import vocab
-from geo_service.analysis.tiles import EXTENT, Tile, mercator_bounds, to_mercator
+from geo_service.analysis.tiles import EXTENT, Tile, to_tile_pixels
 from geo_service.errors import BadRequest, NotFound
 from geo_service.queries import facilities as facility_queries
 from geo_service.queries import tiles as tile_queries
@@ -57,17 +58,19 @@ def tile_of(z: int, x: int, y: int) -> Tile:
         raise BadRequest("x" if not 0 <= x < (1 << z) else "y", str(exc)) from None
 
 
-def _encode_layer(name: str, features: list[dict[str, Any]], tile: Tile) -> bytes:
+def _encode_layer(name: str, features: list[dict[str, Any]]) -> bytes:
+    """Features already in tile coordinates (0..EXTENT, y downwards) as one MVT layer."""
     if not features:
         return b""
-    options = {"quantize_bounds": mercator_bounds(tile), "extents": EXTENT, "y_coord_down": False}
+    options = {"extents": EXTENT, "y_coord_down": True}
     return bytes(mapbox_vector_tile.encode([{"name": name, "features": features}], default_options=options))
 
 
-def _point_features(rows: Sequence[Mapping[Any, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
-    x, y = to_mercator([r["lon"] for r in rows], [r["lat"] for r in rows])
+def _point_features(rows: Sequence[Mapping[Any, Any]], keys: Sequence[str], tile: Tile) -> list[dict[str, Any]]:
+    px, py = to_tile_pixels(tile, [r["lon"] for r in rows], [r["lat"] for r in rows])
+    px, py = np.rint(px), np.rint(py)
     return [
-        {"geometry": shapely.Point(float(x[i]), float(y[i])), "properties": {k: row[k] for k in keys}, **_fid(row)}
+        {"geometry": shapely.Point(float(px[i]), float(py[i])), "properties": {k: row[k] for k in keys}, **_fid(row)}
         for i, row in enumerate(rows)
     ]
 
@@ -77,15 +80,15 @@ def _fid(row: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def _district_features(rows: Sequence[Mapping[Any, Any]], tile: Tile) -> list[dict[str, Any]]:
-    xmin, ymin, xmax, ymax = mercator_bounds(tile)
-    pad = (xmax - xmin) * _BUFFER_UNITS / EXTENT
-    clip = shapely.box(xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    clip = shapely.box(-_BUFFER_UNITS, -_BUFFER_UNITS, EXTENT + _BUFFER_UNITS, EXTENT + _BUFFER_UNITS)
+
+    def to_pixels(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.column_stack(to_tile_pixels(tile, xy[:, 0], xy[:, 1]))
+
     out = []
     for row in rows:
-        merc = shapely.transform(
-            wkb.loads(bytes(row["wkb"])), lambda xy: np.column_stack(to_mercator(xy[:, 0], xy[:, 1]))
-        )
-        part = shapely.intersection(merc, clip)
+        outline = shapely.transform(wkb.loads(bytes(row["wkb"])), to_pixels)
+        part = shapely.make_valid(shapely.set_precision(shapely.intersection(outline, clip), 1.0))
         if not part.is_empty:
             out.append(
                 {"geometry": part, "properties": {"adcode": row["adcode"], "name": row["name"], "level": row["level"]}}
@@ -112,16 +115,16 @@ def encode_tile(conn: Connection, spec: CollectionSpec, which: TileFilter, tile:
     if spec.source == "districts":
         if postgis:
             return tile_queries.mvt_districts(conn, spec.id, tile)
-        return _encode_layer(spec.id, _district_features(tile_queries.district_shapes(conn, tile), tile), tile)
+        return _encode_layer(spec.id, _district_features(tile_queries.district_shapes(conn, tile), tile))
     if clustered:
         if postgis:
             return tile_queries.mvt_clusters(conn, spec.id, which, KINDS, tile, grid)
         cells = tile_queries.clusters(conn, which, KINDS, tile, grid)
-        return _encode_layer(spec.id, _point_features(cells, ("count", *KINDS)), tile)
+        return _encode_layer(spec.id, _point_features(cells, ("count", *KINDS), tile))
     if postgis:
         return tile_queries.mvt_points(conn, spec.id, which, tile)
     rows = tile_queries.points(conn, which, tile)
-    return _encode_layer(spec.id, _point_features(rows, ("code", "kind", "name", "status")), tile)
+    return _encode_layer(spec.id, _point_features(rows, ("code", "kind", "name", "status"), tile))
 
 
 class TileService:
