@@ -25,7 +25,7 @@ from tests.databases import DATA_DIR, loaded_database
 
 HOSTILE = "<script>alert(1)</script>&\"'"
 #: T-CORNER sits exactly on the north-west corner of this tile (z, x, y), shared by four tiles
-CORNER_TILE = (12, 3390, 1565)
+CORNER_TILE = (12, 3390, 1587)
 
 
 def tile_corner(z: int, x: int, y: int) -> tuple[float, float]:

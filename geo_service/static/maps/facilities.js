@@ -161,7 +161,8 @@
     if (p.count !== undefined) {
       shown = layer.cfg.kinds.reduce(function (sum, kind) { return sum + (layer.enabled[kind] ? (p[kind] || 0) : 0); }, 0);
       if (!shown) return 0;
-      node = GM.el('div', 'gm-tile-cluster', GM.el('div', 'gm-bubble gm-bubble-server', shown));
+      node = GM.el('div', 'gm-tile-cluster');
+      node.appendChild(GM.el('div', 'gm-bubble gm-bubble-server', shown));
       node.classList.add(shown < 100 ? 'gm-s' : shown < 1000 ? 'gm-m' : 'gm-l');
       L.DomEvent.on(node, 'click', function (e) {
         L.DomEvent.stop(e);
