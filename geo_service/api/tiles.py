@@ -6,14 +6,17 @@ with GEO_TILES_MAX_AGE_S, and travel gzipped to clients that accept it (compress
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Engine
 
 from geo_service.api.deps import ConnectionDep
+from geo_service.api.reads import read_connection
 from geo_service.services.ogc_catalog import collection
-from geo_service.services.tiles import TileService, tile_filter, tile_of, tilejson
+from geo_service.services.tiles import EncodedTile, TileKey, TileService, tile_filter, tile_of, tilejson
 from geo_service.settings import Settings
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -26,20 +29,24 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 @router.get("/{collection_id}/{z}/{x}/{y}.mvt", summary="A vector tile (Mapbox Vector Tile) of a collection")
-def vector_tile(
+async def vector_tile(
     collection_id: str,
     z: int,
     x: int,
     y: int,
     request: Request,
-    conn: ConnectionDep,
     status: Annotated[list[str], Query(description="only these statuses (repeatable or comma-separated)")] = [],
     district: Annotated[list[str], Query(description="only these districts: adcodes or names")] = [],
 ) -> Response:
-    spec = collection(collection_id)
+    """Async on purpose: a cached tile is answered without a hop to the thread pool; a tile to encode (up
+    to a few hundred milliseconds at low zoom on the national set) is encoded in a thread."""
+    spec, tile = collection(collection_id), tile_of(z, x, y)
     service: TileService = request.app.state.tiles
-    which = tile_filter(conn, spec, _split(status), _split(district))
-    encoded = service.tile(conn, spec, tile_of(z, x, y), which)
+    engine: Engine = request.app.state.engine
+    with read_connection(engine) as conn:
+        key, encoded = service.cached(conn, spec, tile, tile_filter(conn, spec, _split(status), _split(district)))
+    if encoded is None:
+        encoded = await asyncio.to_thread(_encode, engine, service, key)
     settings: Settings = request.app.state.settings
     headers = {
         "ETag": encoded.etag,
@@ -52,6 +59,11 @@ def vector_tile(
     if "gzip" in request.headers.get("accept-encoding", "") and encoded.body:
         return Response(encoded.gzipped, media_type=MVT, headers={**headers, "Content-Encoding": "gzip"})
     return Response(encoded.body, media_type=MVT, headers=headers)
+
+
+def _encode(engine: Engine, service: TileService, key: TileKey) -> EncodedTile:
+    with read_connection(engine) as conn:
+        return service.encode(conn, key)
 
 
 def _split(values: list[str]) -> list[str]:

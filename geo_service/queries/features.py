@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, func, literal_column, select
 
-from geo_service.db.models import District, Facility
+from geo_service.db.models import DataRevision, District, Facility
 from geo_service.queries import facilities as facility_queries
 from geo_service.queries.cql import Column, Columns, Expr, SpatialColumn, bound, comparable, to_sql
 
@@ -46,7 +47,13 @@ DISTRICT_FIELDS = {
     "population": Column(District.population.expression, "integer"),
     "population_year": Column(District.population_year.expression, "integer"),
 }
-_FACILITY_SELECT = (*facility_queries.FACILITY_COLUMNS, Facility.updated_at)
+#: the data revision, read with each page in the same round trip (numberMatched is cached by it)
+_REVISION = select(DataRevision.revision).where(DataRevision.id == 1).scalar_subquery().label("data_revision")
+#: what an OGC feature shows: the facility columns but the kind-specific `details`, plus updated_at
+_FACILITY_SELECT = (
+    *(c for c in facility_queries.FACILITY_COLUMNS if getattr(c, "key", None) != "details"),
+    Facility.updated_at,
+)
 _DISTRICT_SELECT = (
     District.adcode.label("id"),
     *(column.sql.label(name) for name, column in DISTRICT_FIELDS.items()),
@@ -104,14 +111,18 @@ def _ordered(query: Select, fq: FeatureQuery, cols: Columns) -> Select:
     return query.order_by(*keys, cols.id_column)
 
 
-def facility_page(conn: Connection, fq: FeatureQuery, limit: int, offset: int) -> Sequence[RowMapping]:
-    """Up to `limit` + 1 facilities (the extra row says a next page exists)."""
-    dialect = conn.dialect.name
-    query = _facility_query(select(*_FACILITY_SELECT), fq, dialect)
+@lru_cache(maxsize=1024)
+def _facility_page_query(fq: FeatureQuery, limit: int, offset: int, dialect: str) -> Select:
+    """Built once per distinct request (building a select costs more than running it on a warm index)."""
+    query = _facility_query(select(*_FACILITY_SELECT, _REVISION), fq, dialect)
     if fq.after is not None:
         query = query.where(Facility.id > fq.after)
-    query = _ordered(query, fq, facility_columns(dialect)).limit(limit + 1).offset(offset)
-    return conn.execute(query).mappings().all()
+    return _ordered(query, fq, facility_columns(dialect)).limit(limit + 1).offset(offset)
+
+
+def facility_page(conn: Connection, fq: FeatureQuery, limit: int, offset: int) -> Sequence[RowMapping]:
+    """Up to `limit` + 1 facilities (the extra row says a next page exists), each with the data revision."""
+    return conn.execute(_facility_page_query(fq, limit, offset, conn.dialect.name)).mappings().all()
 
 
 def count_facilities(conn: Connection, fq: FeatureQuery) -> int:
@@ -156,7 +167,7 @@ def _district_query(query: Select, fq: FeatureQuery, dialect: str) -> Select:
 
 def district_page(conn: Connection, fq: FeatureQuery, limit: int, offset: int) -> Sequence[RowMapping]:
     dialect = conn.dialect.name
-    query = _ordered(_district_query(select(*_DISTRICT_SELECT), fq, dialect), fq, district_columns(dialect))
+    query = _ordered(_district_query(select(*_DISTRICT_SELECT, _REVISION), fq, dialect), fq, district_columns(dialect))
     return conn.execute(query.limit(limit + 1).offset(offset)).mappings().all()
 
 

@@ -289,11 +289,11 @@ class FeatureService:
 
     def items(self, conn: Connection, spec: CollectionSpec, req: ItemsRequest) -> ItemsPage:
         checked = check_items(spec, req, self.settings)
-        revision = facility_queries.data_revision(conn)
         if spec.source == "gaps":
-            return self._gap_page(conn, spec, checked, revision)
+            return self._gap_page(conn, spec, checked, facility_queries.data_revision(conn))
         read = feature_queries.facility_page if spec.source == "facilities" else feature_queries.district_page
         rows = read(conn, checked.query, checked.limit, checked.offset)
+        revision = int(rows[0]["data_revision"]) if rows else facility_queries.data_revision(conn)
         more = len(rows) > checked.limit
         rows = rows[: checked.limit]
         matched = self.matched(conn, spec, checked.query, revision)

@@ -127,34 +127,53 @@ def encode_tile(conn: Connection, spec: CollectionSpec, which: TileFilter, tile:
     return _encode_layer(spec.id, _point_features(rows, ("code", "kind", "name", "status"), tile))
 
 
+@dataclass(frozen=True)
+class TileKey:
+    """What a tile depends on: the data revision, the collection, the tile and the filter."""
+
+    revision: int
+    spec: CollectionSpec
+    tile: Tile
+    which: TileFilter
+
+
 class TileService:
     """Encoded tiles cached per data revision, within GEO_TILES_CACHE_MB per worker (least recently used
     first out). One per app (app.state.tiles), shared by the threads serving requests."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._cache: OrderedDict[tuple[int, str, Tile, TileFilter], EncodedTile] = OrderedDict()
+        self._cache: OrderedDict[TileKey, EncodedTile] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
     def tile(self, conn: Connection, spec: CollectionSpec, tile: Tile, which: TileFilter) -> EncodedTile:
         """The encoded tile (from the cache when the data has not changed since it was encoded)."""
+        key, hit = self.cached(conn, spec, tile, which)
+        return hit or self.encode(conn, key)
+
+    def cached(
+        self, conn: Connection, spec: CollectionSpec, tile: Tile, which: TileFilter
+    ) -> tuple[TileKey, EncodedTile | None]:
+        """The tile's cache key for the current data revision, and the tile when it is cached."""
         if not spec.has_tiles:
             raise NotFound(f"这个集合没有矢量瓦片 (no vector tiles for {spec.id})")
-        key = (facility_queries.data_revision(conn), spec.id, tile, which)
+        key = TileKey(facility_queries.data_revision(conn), spec, tile, which)
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                return hit
-        body = encode_tile(conn, spec, which, tile, self.settings)
-        encoded = EncodedTile(
-            body, gzip.compress(body, 6), '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-        )
+        return key, hit
+
+    def encode(self, conn: Connection, key: TileKey) -> EncodedTile:
+        """Encode the tile of `key` and keep it."""
+        body = encode_tile(conn, key.spec, key.which, key.tile, self.settings)
+        digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+        encoded = EncodedTile(body, gzip.compress(body, 6), f'"{digest}"')
         self._keep(key, encoded)
         return encoded
 
-    def _keep(self, key: tuple[int, str, Tile, TileFilter], encoded: EncodedTile) -> None:
+    def _keep(self, key: TileKey, encoded: EncodedTile) -> None:
         budget = int(self.settings.tiles_cache_mb * 1024 * 1024)
         size = len(encoded.body) + len(encoded.gzipped)
         if size > budget:
