@@ -18,11 +18,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-import lark
 import shapely
 from pygeofilter import ast, values
-from pygeofilter.parsers.cql2_json import parse as parse_json
-from pygeofilter.parsers.cql2_text import parse as parse_text
 from shapely.geometry import box, shape
 
 from geo_service.analysis.ogc_crs import CRS84, OutputCrs, geometry_to_lonlat
@@ -71,6 +68,11 @@ def parse_filter(raw: str, lang: FilterLang, queryables: Mapping[str, FieldType]
 
 
 def _parse_text(raw: str) -> Any:
+    # imported on the first filter: building the lark grammar takes ~0.3 s, which every worker would
+    # otherwise spend at start-up
+    import lark
+    from pygeofilter.parsers.cql2_text import parse as parse_text
+
     try:
         return parse_text(raw)
     except lark.exceptions.UnexpectedInput as exc:
@@ -86,6 +88,8 @@ def _parse_text(raw: str) -> Any:
 
 
 def _parse_json(raw: str) -> Any:
+    from pygeofilter.parsers.cql2_json import parse as parse_json
+
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:

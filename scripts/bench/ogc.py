@@ -244,7 +244,12 @@ def report(rows: list[dict], figures: dict[str, object]) -> None:
 def servers(db_url: str, args: argparse.Namespace) -> Iterator[dict[str, str]]:
     ours_env = {**os.environ, "GEO_DB_URL": db_url, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers'}"}
     plain = db_url.replace("postgresql+psycopg://", "postgresql://")
-    tipg_env = {**os.environ, "DATABASE_URL": plain, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["facility"]'}
+    tipg_env = {
+        **os.environ,
+        "DATABASE_URL": plain,
+        "TIPG_DB_SCHEMAS": '["public"]',
+        "TIPG_DB_TABLES": '["public.facility"]',
+    }
     with server(sys.executable, ["--factory", "geo_service.asgi:build_app"], ours_env, "/ogc") as ours:
         if args.skip_tipg:
             yield {"ours": ours}
