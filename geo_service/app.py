@@ -28,6 +28,7 @@ from geo_service.api import (
     maps,
     metrics,
     nearest,
+    ogc,
     reports,
 )
 from geo_service.api.access_log import AccessLogMiddleware
@@ -141,4 +142,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(imports.router)
     app.include_router(exports.router)
     maps.install(app, settings)
+    ogc.install(app, settings)
     return app
