@@ -21,9 +21,9 @@ LIMITS = UploadLimits.from_settings(Settings())
 
 def members(xlsx: bytes) -> dict[str, str]:
     """Each part in canonical XML (C14N 2.0): openpyxl serialises through lxml when it is installed and
-    through its own writer otherwise, which differ only in spelling (`<a />` vs `<a/>`)."""
+    through its own writer otherwise, which differ only in spelling (`<a />` vs `<a/>`, `dct:` vs `dcterms:`)."""
     archive = zipfile.ZipFile(io.BytesIO(xlsx))
-    return {name: ET.canonicalize(archive.read(name).decode()) for name in archive.namelist()}
+    return {name: ET.canonicalize(archive.read(name).decode(), rewrite_prefixes=True) for name in archive.namelist()}
 
 
 def test_committed_templates_equal_the_generated_ones() -> None:

@@ -42,7 +42,7 @@ def server(empty_engine: Engine, empty_db_url: str) -> Iterator[str]:
 
 
 def _wait_ready(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded 2-core machine starts two workers slowly
     while time.monotonic() < deadline:
         assert process.poll() is None, "server exited"
         try:

@@ -33,7 +33,7 @@ EXCLUDED: Final = frozenset({"id", "district_code", "sample_label"})
 TEMPLATE_COLUMNS: Final = tuple(c for c in COLUMNS if c.field not in EXCLUDED)
 REQUIRED: Final = frozenset({"code", "name", "kind", "district", "lon", "lat"})
 DROPDOWN_ROWS: Final = 2000
-_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_MODIFIED = re.compile(rb"(<(?:\w+:)?modified[^>]*>)[^<]*(</(?:\w+:)?modified>)")  # any prefix: dcterms or dct
 DATA_SHEET: Final = "设施"
 HELP_SHEET: Final = "说明"
 
