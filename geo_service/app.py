@@ -24,6 +24,7 @@ from geo_service.api.errors import install_error_handlers
 from geo_service.api.metrics import HttpMetrics, MetricsMiddleware, RouteLabels
 from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.api.security_headers import SecurityHeadersMiddleware
+from geo_service.console import install as console
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
 from geo_service.settings import Settings
@@ -127,4 +128,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coverage.router)
     app.include_router(audit.router)
     maps.install(app, settings)
+    console.install(app)  # after the maps: console pages use their /static/vendor/leaflet
     return app
