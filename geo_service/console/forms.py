@@ -70,6 +70,39 @@ class FacilityForm:
         }
         return cls(values, tuple(row["amenities"] or ()))
 
+    def to_json(self) -> str:
+        """The form as the hidden `base` field carries it: the values the editor started from."""
+        return json.dumps({"values": self.values, "amenities": list(self.amenities)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> FacilityForm | None:
+        """The `base` field back; None when missing or damaged (the save then compares with the current row)."""
+        try:
+            data = json.loads(text)
+            values = {str(k): str(v) for k, v in data["values"].items()}
+            return cls(values, tuple(str(code) for code in data["amenities"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def changed_from(self, base: FacilityForm) -> set[str]:
+        """The fields (ALL_FIELDS names; the point as lon+lat) the editor changed since `base`."""
+        changed = {name for name in ALL_FIELDS if self.text(name) != base.text(name)}
+        if {"lon", "lat"} & changed or self.values.get("crs", "wgs84") != base.values.get("crs", "wgs84"):
+            changed |= {"lon", "lat"}
+        return changed
+
+    def merged_onto(self, current: FacilityForm, base: FacilityForm) -> FacilityForm:
+        """`current` with the editor's own changes since `base` on top: what someone else changed meanwhile
+        stays, what the editor changed wins."""
+        mine = self.changed_from(base)
+        values = dict(current.values)
+        for name in mine - {"amenities"}:
+            values[name] = self.values.get(name, "")
+        if "lon" in mine:
+            values["crs"] = self.values.get("crs", "wgs84")
+        amenities = self.amenities if "amenities" in mine else current.amenities
+        return FacilityForm(values, amenities)
+
     def text(self, name: str) -> str:
         """The field as the conflict page shows it."""
         if name == "amenities":

@@ -32,7 +32,7 @@ def shown(value: Any) -> str:
     """A snapshot value as text: lists and objects as compact JSON, nothing as an empty string."""
     if value is None:
         return ""
-    if isinstance(value, list | dict):
+    if isinstance(value, list | dict | bool):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return str(value)
 

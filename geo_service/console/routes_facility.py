@@ -50,8 +50,10 @@ def _form_page(
     form: FacilityForm,
     errors: list[tuple[str, str]] | None = None,
     status_code: int = 200,
+    base: str | None = None,
 ) -> Response:
-    """The form (new or existing facility) with `form`'s values and the problems of the last save."""
+    """The form (new or existing facility) with `form`'s values and the problems of the last save;
+    `base` is what the editor started from (the stored facility when None)."""
     principal, zone = visit.session.principal, EditPolicy.from_settings(settings).zone
     rows = [] if view is None else editing.facility_history(conn, principal, view.id, limit=HISTORY_ROWS, offset=0).rows
     districts = facility_table.visible_districts(conn, principal)
@@ -60,6 +62,7 @@ def _form_page(
         "view": view,
         "row": None if view is None else view.row,
         "form": form,
+        "base": base or ("" if view is None else FacilityForm.from_row(view.row).to_json()),
         "errors": _by_field(errors or []),
         "error_list": errors or [],
         "districts": districts,
@@ -111,17 +114,32 @@ def facility_page(
     return _form_page(request, visit, conn, settings, view=view, form=FacilityForm.from_row(view.row))
 
 
+def _who_changed(name: str, base: FacilityForm | None, mine: FacilityForm, theirs: FacilityForm) -> str:
+    """same, mine, theirs or both: who changed the field since the version the editor started from."""
+    if base is None:
+        return "same" if mine.text(name) == theirs.text(name) else "both"
+    mine_changed, theirs_changed = name in mine.changed_from(base), theirs.text(name) != base.text(name)
+    if mine_changed and theirs_changed and mine.text(name) != theirs.text(name):
+        return "both"
+    return "mine" if mine_changed else "theirs" if theirs_changed else "same"
+
+
 def _conflict_page(
-    request: Request, visit: Visit, conn: Connection, mine: FacilityForm, current: FacilityView
+    request: Request, visit: Visit, conn: Connection, mine: FacilityForm, base: FacilityForm | None, current: FacilityView
 ) -> Response:
-    """Both versions side by side: the editor keeps theirs (saved over the current version) or drops it."""
+    """Both versions side by side; "keep mine" saves the editor's own changes over the current version."""
     theirs = FacilityForm.from_row(current.row)
     latest = editing.facility_history(conn, visit.session.principal, current.id, limit=1, offset=0).rows
-    rows = [(name, mine.text(name), theirs.text(name), mine.text(name) != theirs.text(name)) for name in ALL_FIELDS]
+    rows = [
+        (name, "" if base is None else base.text(name), mine.text(name), theirs.text(name), _who_changed(name, base, mine, theirs))
+        for name in ALL_FIELDS
+    ]
     context: Mapping[str, Any] = {
         "page": "facility",
         "row": current.row,
         "mine": mine,
+        "base": (base or theirs).to_json(),
+        "has_base": base is not None,
         "rows": rows,
         "latest": latest[0] if latest else None,
     }
@@ -138,22 +156,27 @@ def save_facility(
     settings: SettingsDep,
 ) -> Response:
     visit, form = posted.visit, FacilityForm.from_form(posted.form)
+    base_text = str(posted.form.get("base") or "")
+    base = FacilityForm.from_json(base_text)
     view = facility_table.facility_for_editing(conn, visit.session.principal, facility_id)
     version = _version(posted)
     try:
         if view.version != version:
             raise PreconditionFailed("stale")
-        patch = form.patch_against(view.row)
+        effective = form if base is None else form.merged_onto(FacilityForm.from_row(view.row), base)
+        patch = effective.patch_against(view.row)
         with engine.begin() as tx:
             editing.patch_facility(tx, visit.caller, facility_id, frozenset({version}), patch)
     except PreconditionFailed:
         with engine.connect() as fresh:  # a new snapshot: the version that won, not the one read above
             current = facility_table.facility_for_editing(fresh, visit.session.principal, facility_id)
-            return _conflict_page(request, visit, fresh, form, current)
+            return _conflict_page(request, visit, fresh, form, base, current)
     except (InvalidInput, Conflict, Forbidden) as exc:
         problems = exc.problems if isinstance(exc, InvalidInput) else [("body", str(exc))]
         status = 422 if isinstance(exc, InvalidInput) else 409 if isinstance(exc, Conflict) else 403
-        return _form_page(request, visit, conn, settings, view=view, form=form, errors=problems, status_code=status)
+        return _form_page(
+            request, visit, conn, settings, view=view, form=form, errors=problems, status_code=status, base=base_text
+        )
     return _redirect(request, visit, f"/console/facilities/{facility_id}", "saved")
 
 

@@ -68,9 +68,8 @@ def reports_page(
 def resolve_report(
     report_id: int, request: Request, posted: PostedDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
-    body = ReportResolution(
-        resolution=str(posted.form.get("resolution") or ""), note=str(posted.form.get("note") or "") or None
-    )
+    resolution = "dismissed" if posted.form.get("dismiss") else str(posted.form.get("resolution") or "")
+    body = ReportResolution(resolution=resolution, note=str(posted.form.get("note") or "") or None)
     with engine.begin() as tx:
         report_service.resolve_report(tx, posted.visit.caller, report_id, body, ReportPolicy.from_settings(settings))
     target = console_url(

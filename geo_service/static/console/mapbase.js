@@ -52,7 +52,7 @@
       group.addLayer(dot);
     });
     group.addTo(state.map);
-    if (markers.length) state.map.fitBounds(group.getBounds(), {padding: [24, 24], maxZoom: 15, animate: false});
+    if (markers.length) state.map.fitBounds(group.getBounds(), {padding: [24, 24], maxZoom: 13, animate: false});
     else state.ready.then(function (o) { if (o.getLayers().length) state.map.fitBounds(o.getBounds(), {animate: false}); });
     return group;
   };
