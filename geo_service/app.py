@@ -17,7 +17,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
-from geo_service.api import audit, coverage, edits, facilities, health, maps, metrics, nearest, reports
+from geo_service.api import (
+    audit,
+    coverage,
+    edits,
+    exports,
+    facilities,
+    health,
+    imports,
+    maps,
+    metrics,
+    nearest,
+    reports,
+)
 from geo_service.api.access_log import AccessLogMiddleware
 from geo_service.api.body_limit import BodyLimitMiddleware, limits_for
 from geo_service.api.errors import install_error_handlers
@@ -127,6 +139,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(coverage.router)
     app.include_router(audit.router)
+    app.include_router(imports.router)
+    app.include_router(exports.router)
     maps.install(app, settings)
     console.install(app)  # after the maps: console pages use their /static/vendor/leaflet
     return app

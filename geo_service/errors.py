@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 
 class GeoServiceError(Exception):
     """Base class: a failure the caller can understand and act on."""
@@ -115,3 +117,17 @@ class PreconditionFailed(GeoServiceError):
 
 class PreconditionRequired(GeoServiceError):
     """A write that must be conditional came without If-Match (→ 428), so it could overwrite unseen changes."""
+
+
+class ImportRejected(GeoServiceError):
+    """A commit refused because rows were rejected: nothing was written (→ 422 carrying the full report).
+
+    `report` is the import report (services.import_report.ImportReport), every row with its status."""
+
+    def __init__(self, message: str, report: BaseModel) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ExportTooLarge(GeoServiceError):
+    """An export would hold more facilities than the cap from settings (→ 422; narrow the filters)."""

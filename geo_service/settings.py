@@ -132,6 +132,20 @@ class Settings(BaseSettings):
         description="Largest uncompressed/compressed ratio of any zip member over 1 MiB (zip bombs reach 1000+).",
     )
 
+    import_border_tolerance_m: float = Field(
+        default=200,
+        ge=0,
+        description="An imported point this close outside its stated district is a warning, farther a rejection.",
+    )
+    import_duplicate_radius_m: float = Field(
+        default=50, ge=0, description="A similar name this close to an existing facility is a likely-duplicate warning."
+    )
+    export_max_rows: int = Field(
+        default=50_000,
+        ge=1,
+        description="Most facilities in one export (422 above); keep it ≤ import_max_rows so an export imports again.",
+    )
+
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")

@@ -18,8 +18,10 @@ from geo_service.errors import (
     Conflict,
     CredentialsInQuery,
     DatabaseUnavailable,
+    ExportTooLarge,
     FileRefused,
     Forbidden,
+    ImportRejected,
     InvalidFile,
     InvalidInput,
     InvalidParameter,
@@ -68,6 +70,18 @@ def _precondition_failed(exc: Exception) -> JSONResponse | None:
 
 def _precondition_required(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": str(exc)}, status_code=428)
+
+
+def _import_rejected(exc: Exception) -> JSONResponse | None:
+    """A refused commit: the full report (the same members as a 200) plus `detail` saying why."""
+    assert isinstance(exc, ImportRejected)
+    detail = [{"loc": ["body", "file"], "msg": str(exc), "type": "import_rejected"}]
+    return JSONResponse({"detail": detail, **exc.report.model_dump(mode="json")}, status_code=422)
+
+
+def _export_too_large(exc: Exception) -> JSONResponse | None:
+    detail = [{"loc": ["query"], "msg": str(exc), "type": "export_too_large"}]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 def _not_found(exc: Exception) -> JSONResponse | None:
@@ -128,6 +142,8 @@ _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     CredentialsInQuery: _credentials_in_query,
     Conflict: _conflict,
     FileRefused: _file_refused,
+    ImportRejected: _import_rejected,
+    ExportTooLarge: _export_too_large,
     DatabaseUnavailable: _unavailable,
     PoolTimeout: _unavailable,
     DBAPIError: _driver_error,

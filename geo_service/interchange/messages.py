@@ -145,3 +145,82 @@ def validation_reasons(exc: ValidationError) -> list[tuple[str, Reason]]:
         loc = error.get("loc") or ()
         out.append((field or (str(loc[0]) if loc else "row"), reason))
     return out
+
+
+# Reasons found against the database (geo_service.services.import_checks): districts, rights, duplicates.
+
+
+def outside_area(stated: str, distance_m: float) -> Reason:
+    return Reason(
+        f"点位不在服务范围内：不在任何区县内，距所填的{stated} {distance_m:,.0f} 米；请核对坐标和坐标系",
+        f"the point is outside the area: in no district, {distance_m:,.0f} m from the stated {stated}; "
+        "check the coordinates and the crs",
+    )
+
+
+def district_mismatch(stated: str, actual: str, distance_m: float) -> Reason:
+    return Reason(
+        f"点位位于{actual}，不在所填的{stated}内（相距 {distance_m:,.0f} 米）；请核对区县或坐标",
+        f"the point lies in {actual}, not in the stated {stated} ({distance_m:,.0f} m away); "
+        "check the district or the coordinates",
+    )
+
+
+def near_border(stated: str, distance_m: float, actual: str | None) -> Reason:
+    where_zh, where_en = (f"，位于{actual}", f", inside {actual}") if actual else ("", "")
+    return Reason(
+        f"点位在所填区县（{stated}）边界外 {distance_m:,.0f} 米{where_zh}；已按{stated}导入，请核对",
+        f"the point is {distance_m:,.0f} m outside its stated district {stated}{where_en}; "
+        f"imported as {stated}, please check",
+    )
+
+
+def not_your_district(stated: str, yours: str) -> Reason:
+    return Reason(
+        f"无权导入{stated}的设施（你可编辑：{yours or '无'}）",
+        f"you may not write facilities of {stated} (yours: {yours or 'none'})",
+    )
+
+
+def code_of_other_district(facility_id: int, district: str) -> Reason:
+    return Reason(
+        f"该编码已属于{district}的设施（系统编号 {facility_id}），你无权修改",
+        f"the code belongs to a facility of {district} (id {facility_id}), which you may not write",
+    )
+
+
+def code_of_deleted(facility_id: int) -> Reason:
+    return Reason(
+        f"该编码属于已删除的设施（系统编号 {facility_id}）；请管理员先恢复它，或换一个编码",
+        f"the code belongs to a deleted facility (id {facility_id}); an admin can restore it, or use another code",
+    )
+
+
+def likely_duplicate(code: str, name: str, distance_m: float) -> Reason:
+    return Reason(
+        f"可能与已有设施重复：{code}「{name}」，相距 {distance_m:,.0f} 米，名称相近",
+        f"likely duplicate of {code} ({name}), {distance_m:,.0f} m away with a similar name",
+    )
+
+
+def looks_like_vendor(crs: str, how_zh: str, how_en: str) -> Reason:
+    label_zh = {"gcj02": "GCJ-02（高德、腾讯、微信）", "bd09": "BD-09（百度）"}.get(crs, crs)
+    label_en = {"gcj02": "GCJ-02 (Amap, Tencent, WeChat)", "bd09": "BD-09 (Baidu)"}.get(crs, crs)
+    return Reason(
+        f"坐标可能是 {label_zh}，却声明为 WGS-84：{how_zh}；如是，请以 crs={crs} 重新导入",
+        f"the coordinates look like {label_en} {DECLARED_AS_WGS84}: {how_en}; if so, import again with crs={crs}",
+    )
+
+
+#: In the English reason of every looks_like_vendor / looks_like_wgs84 warning (the report counts them by it).
+DECLARED_AS = "declared as"
+DECLARED_AS_WGS84 = f"{DECLARED_AS} WGS-84"
+
+
+def looks_like_wgs84(crs: str, moved_m: float) -> Reason:
+    return Reason(
+        f"坐标可能是 WGS-84，却声明为 {crs}：原样的坐标恰为已存位置，换算后反而移动了 {moved_m:,.0f} 米；"
+        "如是，请以 crs=wgs84 重新导入",
+        f"the coordinates look like WGS-84 {DECLARED_AS} {crs}: as given they are exactly the stored position, "
+        f"and converted they move it {moved_m:,.0f} m; if so, import again with crs=wgs84",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from sqlalchemy import Connection
 from geo_service import vocab
 from geo_service.authorization import AuditContext, Principal, require_role
 from geo_service.queries import audit as audit_queries
-from geo_service.queries.audit import AuditRow, Snapshot
+from geo_service.queries.audit import AuditRow, Change, Snapshot
 from geo_service.services.validation import check_codes
 
 
@@ -46,6 +47,22 @@ def record(
         request_id=context.request_id,
         address=context.address,
         at=at,
+    )
+
+
+def record_many(
+    conn: Connection, context: AuditContext, *, action: str, entity: str, changes: Sequence[Change]
+) -> None:
+    """Append one audit row per change (same action and entity), in bulk, on the caller's transaction."""
+    audit_queries.record_audits(
+        conn,
+        changes,
+        actor=context.actor,
+        role=context.role,
+        action=action,
+        entity=entity,
+        request_id=context.request_id,
+        address=context.address,
     )
 
 

@@ -1,0 +1,98 @@
+"""SQL of bulk imports: the stored rows an import compares with, and its writes in bulk statements.
+
+Every write is an executemany in chunks of CHUNK rows (one statement shape per chunk, so SQLite and
+psycopg send them as batches), never a statement per row: 10,000 rows commit in about a second. The
+caller owns the transaction (services.imports commits everything in one `engine.begin()`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+
+from geo_service.db.models import Facility, ImportBatch
+from geo_service.queries.facilities import NOT_DELETED, POSITION
+from geo_service.records import FacilityRecord
+
+CHUNK: Final = 500  # rows per statement: well under SQLite's bound-parameter limit for any column set
+#: The stored fields of a facility that an import may set (FacilityRecord's fields; lon/lat from POSITION).
+RECORD_FIELDS: Final = tuple(name for name in FacilityRecord.model_fields if name not in ("lon", "lat"))
+_STORED = (Facility.id, Facility.deleted_at, *(Facility.__table__.c[name] for name in RECORD_FIELDS), *POSITION)
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def stored_by_code(conn: Connection, codes: Sequence[str]) -> dict[str, RowMapping]:
+    """code → the stored row (id, deleted_at, every record field, lon, lat), soft-deleted rows included:
+    a code stays taken after a delete."""
+    found: dict[str, RowMapping] = {}
+    for chunk in _chunks(codes):
+        for row in conn.execute(select(*_STORED).where(Facility.code.in_(chunk))).mappings():
+            found[row["code"]] = row
+    return found
+
+
+def positions_in_box(conn: Connection, west: float, south: float, east: float, north: float) -> Sequence[RowMapping]:
+    """id, code, name, lon, lat of the facilities (not deleted) inside a lon/lat box."""
+    x, y = POSITION[0].element, POSITION[1].element
+    query = select(Facility.id, Facility.code, Facility.name, *POSITION).where(
+        NOT_DELETED, x.between(west, east), y.between(south, north)
+    )
+    return conn.execute(query.order_by(Facility.id)).mappings().all()
+
+
+def insert_batch(conn: Connection, values: Mapping[str, object]) -> tuple[int, datetime]:
+    """A new import_batch row (actor, file_name, checksum, format, crs, counts); its id and time."""
+    row = conn.execute(insert(ImportBatch).values(dict(values)).returning(ImportBatch.id, ImportBatch.at)).one()
+    return int(row.id), row.at
+
+
+def store_report(conn: Connection, batch_id: int, report: Mapping[str, object]) -> None:
+    conn.execute(update(ImportBatch).where(ImportBatch.id == batch_id).values(report=dict(report)))
+
+
+def get_batch(conn: Connection, batch_id: int) -> RowMapping | None:
+    return conn.execute(select(ImportBatch.__table__).where(ImportBatch.id == batch_id)).mappings().first()
+
+
+def insert_records(conn: Connection, records: Sequence[FacilityRecord], batch_id: int) -> None:
+    """Insert new facilities linked to the batch."""
+    statement = insert(Facility).values(geom=func.ST_GeomFromText(bindparam("wkt"), 4326))
+    for chunk in _chunks(records):
+        rows = [{**r.model_dump(exclude={"lon", "lat"}), "wkt": r.wkt, "import_batch_id": batch_id} for r in chunk]
+        conn.execute(statement, rows)
+
+
+def update_records(
+    conn: Connection, changes: Sequence[tuple[int, FacilityRecord]], fields: Sequence[str], batch_id: int
+) -> None:
+    """Set `fields` (record fields; `lon`/`lat` set the point) of each (id, record) and link it to the batch.
+
+    One statement shape for every row (the fields an import file carries are the same for all its rows),
+    so the updates go as one executemany per chunk. `updated_at` follows through its onupdate default."""
+    columns = [name for name in fields if name in RECORD_FIELDS and name != "code"]
+    moves = "lon" in fields or "lat" in fields
+    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
+    values["import_batch_id"] = bindparam("v_batch")
+    if moves:
+        values["geom"] = func.ST_GeomFromText(bindparam("v_wkt"), 4326)
+    statement = update(Facility).where(Facility.id == bindparam("v_id")).values(values)
+    for chunk in _chunks(changes):
+        rows = []
+        for facility_id, record in chunk:
+            dumped = record.model_dump(include=set(columns))
+            row = {f"v_{name}": dumped[name] for name in columns} | {"v_id": facility_id, "v_batch": batch_id}
+            rows.append(row | ({"v_wkt": record.wkt} if moves else {}))
+        conn.execute(statement, rows)
+
+
+def batch_ids_by_code(conn: Connection, batch_id: int) -> dict[str, int]:
+    """code → id of every facility linked to the batch."""
+    query = select(Facility.code, Facility.id).where(Facility.import_batch_id == batch_id)
+    return {code: int(facility_id) for code, facility_id in conn.execute(query)}
