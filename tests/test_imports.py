@@ -26,7 +26,7 @@ from geo_service import data_files
 from geo_service.analysis import crs as our_crs
 from geo_service.authorization import AuditContext, Principal
 from geo_service.db.models import Facility, ImportBatch
-from geo_service.errors import Forbidden, ImportRejected, InvalidParameter, Unauthenticated
+from geo_service.errors import Conflict, Forbidden, ImportRejected, InvalidParameter, Unauthenticated
 from geo_service.queries import audit as audit_queries
 from geo_service.services import imports
 from geo_service.services.import_report import ImportReport
@@ -286,3 +286,13 @@ def test_the_crs_is_required_and_checked(engine: Engine) -> None:
             run(engine, ADMIN, data, crs, dry_run=True)
         assert caught.value.parameter == "crs" and caught.value.location == "body"
     assert run(engine, ADMIN, data, "EPSG:4490", dry_run=True).rows[0].status == "created"
+
+
+def test_a_code_taken_between_check_and_commit_is_a_conflict(engine: Engine) -> None:
+    request = imports.ImportRequest("stations.csv", csv_bytes([row("RACE", SAMPLE[0].lon, SAMPLE[0].lat)]), "wgs84")
+    checked = imports.check_import(engine, ADMIN, imports.read_import(request, POLICY.limits), POLICY)
+    run(engine, ADMIN, request.data)  # someone else commits the same code first
+    before = table_state(engine)
+    with pytest.raises(Conflict):
+        imports.finish_import(engine, checked, AuditContext("user:admin", "admin"))
+    assert table_state(engine) == before

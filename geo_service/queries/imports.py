@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Connection, RowMapping, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from geo_service.db.models import Facility, ImportBatch
 from geo_service.queries.facilities import NOT_DELETED, POSITION
@@ -61,35 +62,37 @@ def get_batch(conn: Connection, batch_id: int) -> RowMapping | None:
     return conn.execute(select(ImportBatch.__table__).where(ImportBatch.id == batch_id)).mappings().first()
 
 
+def _rows(records: Sequence[FacilityRecord], batch_id: int) -> list[dict[str, object]]:
+    return [{**r.model_dump(exclude={"lon", "lat"}), "wkt": r.wkt, "import_batch_id": batch_id} for r in records]
+
+
+def _dialect_insert(conn: Connection) -> Any:
+    return postgresql.insert(Facility) if conn.dialect.name == "postgresql" else sqlite.insert(Facility)
+
+
 def insert_records(conn: Connection, records: Sequence[FacilityRecord], batch_id: int) -> None:
-    """Insert new facilities linked to the batch."""
-    statement = insert(Facility).values(geom=func.ST_GeomFromText(bindparam("wkt"), 4326))
+    """Insert new facilities linked to the batch. RETURNING makes SQLAlchemy batch the rows into
+    multi-row INSERTs ("insertmanyvalues") on both drivers: a handful of statements, so the
+    statement-level data revision trigger of PostgreSQL fires a handful of times, not once per row."""
+    statement = insert(Facility).values(geom=func.ST_GeomFromText(bindparam("wkt"), 4326)).returning(Facility.id)
     for chunk in _chunks(records):
-        rows = [{**r.model_dump(exclude={"lon", "lat"}), "wkt": r.wkt, "import_batch_id": batch_id} for r in chunk]
-        conn.execute(statement, rows)
+        conn.execute(statement, _rows(chunk, batch_id)).all()
 
 
-def update_records(
-    conn: Connection, changes: Sequence[tuple[int, FacilityRecord]], fields: Sequence[str], batch_id: int
-) -> None:
-    """Set `fields` (record fields; `lon`/`lat` set the point) of each (id, record) and link it to the batch.
-
-    One statement shape for every row (the fields an import file carries are the same for all its rows),
-    so the updates go as one executemany per chunk. `updated_at` follows through its onupdate default."""
-    columns = [name for name in fields if name in RECORD_FIELDS and name != "code"]
-    moves = "lon" in fields or "lat" in fields
-    values: dict[str, Any] = {name: bindparam(f"v_{name}") for name in columns}
-    values["import_batch_id"] = bindparam("v_batch")
-    if moves:
-        values["geom"] = func.ST_GeomFromText(bindparam("v_wkt"), 4326)
-    statement = update(Facility).where(Facility.id == bindparam("v_id")).values(values)
-    for chunk in _chunks(changes):
-        rows = []
-        for facility_id, record in chunk:
-            dumped = record.model_dump(include=set(columns))
-            row = {f"v_{name}": dumped[name] for name in columns} | {"v_id": facility_id, "v_batch": batch_id}
-            rows.append(row | ({"v_wkt": record.wkt} if moves else {}))
-        conn.execute(statement, rows)
+def update_records(conn: Connection, records: Sequence[FacilityRecord], fields: Sequence[str], batch_id: int) -> None:
+    """Set `fields` (record fields; `lon`/`lat` set the point) of the stored facilities with these codes
+    (ids kept) and link them to the batch: an INSERT … ON CONFLICT (code) DO UPDATE batched like
+    insert_records, since an UPDATE per row would bump the data revision once per row. Only `fields`
+    change; the other columns of the VALUES (the record as merged with the stored row) are ignored."""
+    statement = _dialect_insert(conn).values(geom=func.ST_GeomFromText(bindparam("wkt"), 4326))
+    excluded = statement.excluded
+    changed: dict[str, Any] = {name: excluded[name] for name in fields if name in RECORD_FIELDS and name != "code"}
+    if "lon" in fields or "lat" in fields:
+        changed["geom"] = excluded.geom
+    changed |= {"import_batch_id": excluded.import_batch_id, "updated_at": func.now()}
+    statement = statement.on_conflict_do_update(index_elements=[Facility.code], set_=changed).returning(Facility.id)
+    for chunk in _chunks(records):
+        conn.execute(statement, _rows(chunk, batch_id)).all()
 
 
 def batch_ids_by_code(conn: Connection, batch_id: int) -> dict[str, int]:

@@ -25,11 +25,12 @@ from typing import Final
 import numpy as np
 import shapely
 from sqlalchemy import Connection, Engine, RowMapping
+from sqlalchemy.exc import IntegrityError
 
 from geo_service.analysis.bounds import grown_bounds, points_bounds
 from geo_service.analysis.districts import DistrictShapes
 from geo_service.authorization import AuditContext, Principal, require_role
-from geo_service.errors import ImportRejected, InvalidParameter, NotFound
+from geo_service.errors import Conflict, ImportRejected, InvalidParameter, NotFound
 from geo_service.interchange import (
     ColumnMap,
     RawRow,
@@ -227,14 +228,29 @@ def finish_import(engine: Engine, checked: CheckedImport, ctx: AuditContext) -> 
 
 def commit_import(engine: Engine, checked: CheckedImport, ctx: AuditContext) -> ImportReport:
     """Write the batch in one transaction (module docstring) and return the committed report."""
-    report = checked.report
     creates = [a.record for a in checked.writes if a.status == "created"]
     updates = [a for a in checked.writes if a.status == "updated"]
+    try:
+        return _write(engine, checked, ctx, creates, updates)
+    except IntegrityError:  # a code created by someone else between the check and the commit
+        raise Conflict(
+            "导入期间设施数据已被修改，未写入任何数据，请重新导入 / "
+            "the facilities changed while the import ran; nothing was written, run it again"
+        ) from None
+
+
+def _write(
+    engine: Engine,
+    checked: CheckedImport,
+    ctx: AuditContext,
+    creates: Sequence[FacilityRecord],
+    updates: Sequence[Assessment],
+) -> ImportReport:
+    report = checked.report
     with engine.begin() as conn:
         batch_id, at = import_queries.insert_batch(conn, _batch_values(checked, ctx))
         import_queries.insert_records(conn, creates, batch_id)
-        changes = [(int(a.stored["id"]), a.record) for a in updates if a.stored is not None]
-        import_queries.update_records(conn, changes, checked.fields, batch_id)
+        import_queries.update_records(conn, [a.record for a in updates], checked.fields, batch_id)
         ids = import_queries.batch_ids_by_code(conn, batch_id)
         _audit(conn, ctx, checked, ids, batch_id)
         final = _committed(report, batch_id, at, ids)
