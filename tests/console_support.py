@@ -45,7 +45,9 @@ def create_editor_with_cli(db_url: str) -> None:
     command = [sys.executable, "-m", "geo_service.cli", "users", "create", EDITOR, "--role", "editor"]
     command += ["--district", "滨城区", "--password-stdin"]
     env = {**os.environ, "GEO_DB_URL": db_url}
-    done = subprocess.run(command, input=EDITOR_PASSWORD + "\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        command, input=EDITOR_PASSWORD + "\n", env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -61,7 +63,9 @@ def _prepare(db_url: str) -> int:
         hostile_id = facility_id_by_code(conn, "XSS-1")
         assert hostile_id is not None
         by = AuditContext("cli:test", "admin")
-        accounts.create_user(conn, by, username=ADMIN, password=ADMIN_PASSWORD, role="admin", districts=[], policy=policy)
+        accounts.create_user(
+            conn, by, username=ADMIN, password=ADMIN_PASSWORD, role="admin", districts=[], policy=policy
+        )
     engine.dispose()
     create_editor_with_cli(db_url)
     return hostile_id
@@ -94,3 +98,46 @@ def inner_facilities(db_url: str, district: str, count: int = 3) -> list[int]:
     engine.dispose()
     rows.sort(key=lambda row: -outline.distance(shapely.Point(row.lon, row.lat)))
     return [int(row.id) for row in rows[:count]]
+
+
+IMPORT_HEADERS = [
+    "编码",
+    "站名",
+    "类型",
+    "地址",
+    "经度",
+    "纬度",
+    "区县",
+    "开放时间",
+    "服务设施",
+    "进入方式",
+    "联系电话",
+]
+#: Spreadsheet rows (header = 1) the bad file gets wrong: swapped lon/lat, an unknown amenity, bad hours.
+BAD_IMPORT_ROWS = (3, 5, 7)
+
+
+def import_workbook(*, fixed: bool, name_header: str = "站名") -> bytes:
+    """Eight new stations of 滨城区 as a county office types them; unless `fixed`, rows 3, 5 and 7 are
+    wrong (swapped coordinates, 游泳池 as an amenity, hours in words)."""
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append([name_header if h == "站名" else h for h in IMPORT_HEADERS])
+    for i in range(8):
+        lon, lat = 117.955 + 0.004 * i, 37.372 + 0.003 * (i % 4)
+        row = [f"BZ-371602-T{i + 1:04d}", f"测试导入驿站{i + 1}号", "工会驿站", f"渤海{i + 1}路", lon, lat, "滨城区",
+               "Mo-Su 08:00-20:00", "热水、卫生间", "直接进入", "0543-3210000"]  # fmt: skip
+        if not fixed and i + 2 == 3:
+            row[4], row[5] = lat, lon
+        if not fixed and i + 2 == 5:
+            row[8] = "热水、游泳池"
+        if not fixed and i + 2 == 7:
+            row[7] = "每天早八点到晚八点"
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -25,8 +25,11 @@ from tests.console_support import (
     EDITOR_PASSWORD,
     HOSTILE_NAME,
     HOSTILE_NOTE,
+    IMPORT_HEADERS,
+    BAD_IMPORT_ROWS,
     ZOUPING,
     LiveConsole,
+    import_workbook,
     inner_facilities,
     live_console,
 )
@@ -122,7 +125,7 @@ def test_editor_journey(chromium, console: LiveConsole) -> None:
     page = shown.page
     districts = page.eval_on_selector_all("table.data tbody td:nth-child(3)", "cells => cells.map(c => c.textContent)")
     assert districts and set(districts) == {"滨城区"}, "an editor sees only its districts"
-    # (import step: tests/test_console_imports.py once the import service is merged)
+    _import_fixture(shown, base)
     facility_id = inner_facilities(console.db_url, BINCHENG, 1)[0]
     visit(shown, f"{base}/console/facilities/{facility_id}", map_page=True)
     before = page.input_value("#f-lon"), page.input_value("#f-lat")
@@ -147,6 +150,46 @@ def test_editor_journey(chromium, console: LiveConsole) -> None:
     _refused_elsewhere(shown, console)
     clean(shown)
     page.context.close()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _upload(shown: browser.Guarded, base: str, data: bytes) -> None:
+    page = shown.page
+    visit(shown, f"{base}/console/imports")
+    page.set_input_files("#i-file", files=[{"name": "滨城区新驿站.xlsx", "mimeType": XLSX, "buffer": data}])
+    page.select_option("#i-crs", "wgs84")
+    page.click("form[enctype] button[type=submit]")
+    page.wait_for_url("**/console/imports/*")
+    page.wait_for_function(READY)
+
+
+def _import_fixture(shown: browser.Guarded, base: str) -> None:
+    """The county spreadsheet: an unknown header mapped by hand, the bad rows shown, fixed in the file,
+    re-uploaded, committed; the new stations are then in the table."""
+    page = shown.page
+    _upload(shown, base, import_workbook(fixed=False))
+    assert "名称（name）" in page.inner_text("#problem")  # no name column until the editor says which it is
+    header_index = IMPORT_HEADERS.index("站名")
+    page.select_option(f"#map-{header_index}", "name")
+    page.click("#recheck")
+    page.wait_for_selector("table.import-rows")
+    shoot(shown, "import-report-desktop")
+    rejected = page.eval_on_selector_all(
+        "tr.row-rejected", "rows => [...new Set(rows.map(r => Number(r.dataset.row)))]"
+    )
+    assert rejected == list(BAD_IMPORT_ROWS)
+    assert page.inner_text(".total-rejected .total-n") == "3"
+    report = page.request.get(base + page.get_attribute("#download-report", "href"))
+    assert report.status == 200 and report.headers["content-type"] == XLSX and report.body()[:2] == b"PK"
+    _upload(shown, base, import_workbook(fixed=True, name_header="名称"))
+    assert page.inner_text(".total-created .total-n") == "8" and page.locator("tr.row-rejected").count() == 0
+    page.click("#commit")
+    page.locator("#import-done").wait_for()
+    visit(shown, f"{base}/console/facilities?q=BZ-371602-T", map_page=True)
+    assert page.inner_text("#result-count") == "共 8 个"
+    assert page.get_attribute("#map", "data-count") == "8"
 
 
 def _refused_elsewhere(shown: browser.Guarded, console: LiveConsole) -> None:
@@ -289,8 +332,14 @@ def test_screenshots_of_every_page(chromium, console: LiveConsole, device: str, 
     visit(login, f"{base}/console/login")
     shoot(login, f"login-{device}-{console.backend}")
     context.close()
-    editor, admin = sign_in(chromium, base, EDITOR, EDITOR_PASSWORD, size), sign_in(chromium, base, ADMIN, ADMIN_PASSWORD, size)
-    facility_id, other_id = inner_facilities(console.db_url, BINCHENG, 1)[0], inner_facilities(console.db_url, ZOUPING, 1)[0]
+    editor, admin = (
+        sign_in(chromium, base, EDITOR, EDITOR_PASSWORD, size),
+        sign_in(chromium, base, ADMIN, ADMIN_PASSWORD, size),
+    )
+    facility_id, other_id = (
+        inner_facilities(console.db_url, BINCHENG, 1)[0],
+        inner_facilities(console.db_url, ZOUPING, 1)[0],
+    )
     for name, path, who, has_map in _pages(console, facility_id, other_id):
         shown = editor if who == "editor" else admin
         visit(shown, base + path, map_page=has_map)

@@ -17,6 +17,7 @@ from geo_service.console import (
     routes_facilities,
     routes_facility,
     routes_freshness,
+    routes_imports,
     routes_reports,
 )
 from geo_service.console.route import ConsoleRoute, error_page
@@ -43,6 +44,7 @@ def install(app: FastAPI) -> None:
         routes_facilities,
         routes_facility,
         routes_reports,
+        routes_imports,
         routes_freshness,
         routes_admin,
         routes_audit,

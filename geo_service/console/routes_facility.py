@@ -125,13 +125,24 @@ def _who_changed(name: str, base: FacilityForm | None, mine: FacilityForm, their
 
 
 def _conflict_page(
-    request: Request, visit: Visit, conn: Connection, mine: FacilityForm, base: FacilityForm | None, current: FacilityView
+    request: Request,
+    visit: Visit,
+    conn: Connection,
+    mine: FacilityForm,
+    base: FacilityForm | None,
+    current: FacilityView,
 ) -> Response:
     """Both versions side by side; "keep mine" saves the editor's own changes over the current version."""
     theirs = FacilityForm.from_row(current.row)
     latest = editing.facility_history(conn, visit.session.principal, current.id, limit=1, offset=0).rows
     rows = [
-        (name, "" if base is None else base.text(name), mine.text(name), theirs.text(name), _who_changed(name, base, mine, theirs))
+        (
+            name,
+            "" if base is None else base.text(name),
+            mine.text(name),
+            theirs.text(name),
+            _who_changed(name, base, mine, theirs),
+        )
         for name in ALL_FIELDS
     ]
     context: Mapping[str, Any] = {

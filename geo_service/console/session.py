@@ -93,12 +93,18 @@ def _same_origin(request: Request) -> bool:
     return origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
+def check_csrf(request: Request, visit: Visit, token: object) -> None:
+    """Forbidden (403 page) unless `token` (or the X-CSRF-Token header) is the session's and the
+    Origin, when sent, is this site."""
+    token = token or request.headers.get(CSRF_HEADER)
+    if not isinstance(token, str) or not same_token(visit.session.csrf_token, token) or not _same_origin(request):
+        raise Forbidden(CSRF_REFUSED)
+
+
 async def posted(request: Request, visit: Annotated[Visit, Depends(current_visit)]) -> Posted:
     """The visit of a POST whose CSRF token is the session's; Forbidden (403 page) otherwise."""
     form = await request.form()
-    token = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
-    if not isinstance(token, str) or not same_token(visit.session.csrf_token, token) or not _same_origin(request):
-        raise Forbidden(CSRF_REFUSED)
+    check_csrf(request, visit, form.get(CSRF_FIELD))
     return Posted(visit, form)
 
 
