@@ -8,7 +8,6 @@ pages, and screenshots of every page on a desktop and a tablet (test-artifacts/)
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,13 +19,13 @@ from tests import browser
 from tests.console_support import (
     ADMIN,
     ADMIN_PASSWORD,
+    BAD_IMPORT_ROWS,
     BINCHENG,
     EDITOR,
     EDITOR_PASSWORD,
     HOSTILE_NAME,
     HOSTILE_NOTE,
     IMPORT_HEADERS,
-    BAD_IMPORT_ROWS,
     ZOUPING,
     LiveConsole,
     import_workbook,
