@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
+from geo_service.authorization import require_role
 from geo_service.console import history
 from geo_service.console.forms import ALL_FIELDS, FacilityForm
 from geo_service.console.maps import map_config, marker
@@ -94,6 +95,7 @@ def create_facility(
     request: Request, posted: PostedDep, engine: EngineDep, conn: ConnectionDep, settings: SettingsDep
 ) -> Response:
     visit, form = posted.visit, FacilityForm.from_form(posted.form)
+    require_role(visit.session.principal, "editor")  # a viewer is refused before its input is read
     try:
         with engine.begin() as tx:
             view = editing.create_facility(tx, visit.caller, form.create_body())
@@ -169,7 +171,7 @@ def save_facility(
     visit, form = posted.visit, FacilityForm.from_form(posted.form)
     base_text = str(posted.form.get("base") or "")
     base = FacilityForm.from_json(base_text)
-    view = facility_table.facility_for_editing(conn, visit.session.principal, facility_id)
+    view = facility_table.facility_for_editing(conn, visit.session.principal, facility_id, to_write=True)
     version = _version(posted)
     try:
         if view.version != version:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, RowMapping
 
 from geo_service import vocab
-from geo_service.authorization import Principal, can_write, require_principal
+from geo_service.authorization import Principal, can_write, require_principal, require_write
 from geo_service.errors import Forbidden, InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
@@ -142,10 +142,15 @@ def facilities_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, RowMappi
     return {int(row["id"]): row for row in facility_queries.list_facilities(conn, filters, len(ids), 0)}
 
 
-def facility_for_editing(conn: Connection, principal: Principal | None, facility_id: int) -> FacilityView:
-    """A facility as the console opens it (deleted ones too); an editor may open its districts' only."""
+def facility_for_editing(
+    conn: Connection, principal: Principal | None, facility_id: int, *, to_write: bool = False
+) -> FacilityView:
+    """A facility as the console opens it (deleted ones too); an editor may open its districts' only.
+    `to_write`: the caller is about to change it, so a viewer is refused before any input is read."""
     known = require_principal(principal)
     view = editing.get_facility(conn, known, facility_id)
+    if to_write:
+        require_write(known, view.row["district_adcode"])
     if known.role == "editor" and not can_write(known, view.row["district_adcode"]):
         raise Forbidden(
             f"该设施属于 {view.row['district']}，不在你的区县内 "
