@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -247,8 +246,10 @@ def test_a_viewer_reads_but_cannot_save(site: Site) -> None:
     assert answer.status_code == 403
 
 
-PAGES = ["/console/facilities", "/console/facilities/new", "/console/reports", "/console/freshness", "/console/imports",
-         "/console/users", "/console/keys", "/console/audit", "/console/facilities/999999", "/console/login"]  # fmt: skip
+PAGES = [
+    "/console/facilities", "/console/facilities/new", "/console/reports", "/console/freshness", "/console/imports",
+    "/console/users", "/console/keys", "/console/audit", "/console/facilities/999999", "/console/login",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -266,3 +267,36 @@ def test_every_page_sends_the_strict_policy_and_has_no_inline_script(site: Site,
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page.text) == [], path
         assert re.findall(r"\son[a-z]+\s*=", page.text) == [] and " style=" not in page.text, path
         assert f'<html lang="{"zh-CN" if lang == "zh" else "en"}">' in page.text
+
+
+def _upload(client: TestClient, data: bytes, token: str | None) -> object:
+    form = {"crs": "wgs84"} | ({"csrf_token": token} if token else {})
+    return client.post("/console/imports", data=form, files={"file": ("站点.xlsx", data)})
+
+
+def test_the_import_wizard_keeps_the_file_for_its_owner_and_a_refused_commit_writes_nothing(site: Site) -> None:
+    from tests.console_support import import_workbook
+
+    client, data = sign_in(site, "wang"), import_workbook(fixed=False, name_header="名称")
+    token = csrf_of(client)
+    assert _upload(client, data, None).status_code == 403
+    assert _upload(sign_in(site, "li"), data, token).status_code == 403  # a viewer (and not its token)
+    answer = _upload(client, data, token)
+    assert answer.status_code == 303
+    page = answer.headers["location"]
+    assert re.match(r"^/console/imports/[A-Za-z0-9_-]{32}\?crs=wgs84$", page)
+    assert sign_in(site, "boss").get(page).status_code == 404, "another user cannot read the upload"
+    report = client.get(page)
+    assert report.status_code == 200 and report.text.count('class="row-rejected') == 3
+    with site.engine.connect() as conn:
+        before = conn.scalar(select(func.count()).select_from(Facility))
+    keep = {"csrf_token": token, "crs": "wgs84"}
+    refused = client.post(page.split("?")[0] + "/commit", data=keep)
+    assert refused.status_code == 422 and "3 行被拒绝" in refused.text
+    with site.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Facility)) == before
+    done = client.post(page.split("?")[0] + "/commit", data={**keep, "skip_rejected": "1"})
+    assert done.status_code == 200 and 'id="import-done"' in done.text
+    with site.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Facility)) == before + 5
+    assert client.get(page).status_code == 404, "a committed upload is dropped"

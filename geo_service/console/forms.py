@@ -68,7 +68,8 @@ class FacilityForm:
             "truck_parking_spaces": str(row["truck_parking_spaces"] or 0),
             "details": json.dumps(row["details"], ensure_ascii=False, indent=2) if row["details"] else "",
         }
-        return cls(values, tuple(row["amenities"] or ()))
+        stored = set(row["amenities"] or ())
+        return cls(values, tuple(code for code in vocab.AMENITIES if code in stored))
 
     def to_json(self) -> str:
         """The form as the hidden `base` field carries it: the values the editor started from."""
@@ -121,7 +122,7 @@ class FacilityForm:
         for name in (*TEXT_FIELDS, *CODE_FIELDS, "area_m2"):
             if body[name] != row[name]:
                 changes[name] = "" if body[name] is None and name in REQUIRED else body[name]
-        if list(body["amenities"]) != list(row["amenities"] or []):
+        if set(body["amenities"]) != set(row["amenities"] or []):  # the order of ticks means nothing
             changes["amenities"] = body["amenities"]
         if body["truck_parking_spaces"] != (row["truck_parking_spaces"] or 0):
             changes["truck_parking_spaces"] = body["truck_parking_spaces"]

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.deps import EngineDep, SettingsDep
 from geo_service.api.uploads import read_upload_form
+from geo_service.authorization import require_role
 from geo_service.console import stash
 from geo_service.console.route import ConsoleRoute
 from geo_service.console.session import CSRF_FIELD, PostedDep, Visit, VisitDep, check_csrf
@@ -60,6 +61,7 @@ def template(suffix: Literal["csv", "xlsx"], visit: VisitDep, settings: Settings
 @router.post("/console/imports")
 async def upload(request: Request, visit: VisitDep, settings: SettingsDep) -> Response:
     """Keep the file for the next steps (the body is capped as it streams, like the API's)."""
+    require_role(visit.session.principal, "editor")  # before the body is read: no upload for a viewer
     upload = await read_upload_form(request, ImportPolicy.from_settings(settings).limits, UPLOAD_FIELDS)
     check_csrf(request, visit, upload.fields.get(CSRF_FIELD))
     token = await run_in_threadpool(stash.put, visit.session.username, upload.file_name, upload.data)
