@@ -67,7 +67,7 @@ ROW = {
 def form(**changes: str | list[str]) -> FacilityForm:
     base = FacilityForm.from_row(ROW)
     values = {**base.values, **{k: v for k, v in changes.items() if k != "amenities"}}
-    items = [(k, v) for k, v in values.items()] + [("amenities", a) for a in changes.get("amenities", base.amenities)]
+    items = list(values.items()) + [("amenities", a) for a in changes.get("amenities", base.amenities)]
     return FacilityForm.from_form(FormData(items))
 
 
