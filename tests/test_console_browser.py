@@ -316,6 +316,7 @@ def _pages(console: LiveConsole, facility_id: int, other_id: int) -> list[tuple[
         ("new-facility", "/console/facilities/new", "editor", True),
         ("reports", "/console/reports", "editor", True),
         ("freshness", "/console/freshness", "editor", False),
+        ("imports", "/console/imports", "editor", False),
         ("forbidden", f"/console/facilities/{other_id}", "editor", False),
         ("users", "/console/users", "admin", False),
         ("keys", "/console/keys", "admin", False),
@@ -350,6 +351,8 @@ def test_screenshots_of_every_page(chromium, console: LiveConsole, device: str, 
     editor.page.click("#save")
     editor.page.locator("#error-summary").wait_for()
     shoot(editor, f"facility-errors-{device}-{console.backend}")
+    _upload(editor, base, import_workbook(fixed=False, name_header="名称"))
+    shoot(editor, f"import-report-{device}-{console.backend}")
     visit(admin, f"{base}/console/keys")
     admin.page.fill("#k-label", "邹平 同步任务")
     admin.page.check("input[name=district][value='371681']")
