@@ -28,6 +28,7 @@ from geo_service.api import (
     maps,
     metrics,
     nearest,
+    ogc,
     reports,
 )
 from geo_service.api.access_log import AccessLogMiddleware
@@ -136,11 +137,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(edits.router)  # after nearest: /facilities/nearest is not a facility id
-    app.include_router(reports.router)
-    app.include_router(coverage.router)
-    app.include_router(audit.router)
-    app.include_router(imports.router)
-    app.include_router(exports.router)
+    for module in (reports, coverage, audit, imports, exports):
+        app.include_router(module.router)
     maps.install(app, settings)
+    ogc.install(app, settings)
     console.install(app)  # after the maps: console pages use their /static/vendor/leaflet
     return app

@@ -131,3 +131,16 @@ class ImportRejected(GeoServiceError):
 
 class ExportTooLarge(GeoServiceError):
     """An export would hold more facilities than the cap from settings (→ 422; narrow the filters)."""
+
+
+class BadRequest(GeoServiceError):
+    """A request the OGC API standards answer with 400 (→ 400): an unknown or invalid query parameter, a
+    malformed filter. `position` is the 0-based character offset of the error in the parameter's value,
+    when known (a CQL2 syntax error), so the client can point at it."""
+
+    def __init__(self, parameter: str, message: str, position: int | None = None, code: str = "InvalidParameterValue"):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+        self.position = position
+        self.code = code

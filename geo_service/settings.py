@@ -88,6 +88,28 @@ class Settings(BaseSettings):
         default=2000, ge=1, description="A viewport with more facilities than this is answered as grid clusters."
     )
     map_service_radius_m: float = Field(default=1000, gt=0, description="Default service radius on the planner map.")
+    map_tiles_min_features: int = Field(
+        default=3000,
+        ge=1,
+        description="The public map draws facilities from vector tiles when more than this many are shown "
+        "(on WGS-84 basemaps; on Amap's GCJ-02 tiles it keeps loading them per viewport).",
+    )
+    ogc_default_limit: int = Field(default=10, ge=1, description="Page size of OGC API items without `limit`.")
+    ogc_max_limit: int = Field(
+        default=10_000, ge=1, description="Largest page of OGC API items; a larger `limit` is clamped to it."
+    )
+    tiles_cluster_below_zoom: int = Field(
+        default=10,
+        ge=0,
+        le=24,
+        description="Vector tiles below this zoom aggregate facilities into clusters (counts add up); "
+        "from it on every facility is its own point.",
+    )
+    tiles_cluster_grid: int = Field(
+        default=4, ge=1, le=256, description="Cluster cells per tile side below tiles_cluster_below_zoom (4: 64 px)."
+    )
+    tiles_max_age_s: int = Field(default=60, ge=0, description="Cache-Control max-age of vector tiles.")
+    tiles_cache_mb: float = Field(default=64, ge=0, description="In-process cache of encoded tiles, per worker.")
     login_max_failures: int = Field(
         default=5, ge=1, description="Failed sign-ins allowed per account and per address in one window."
     )

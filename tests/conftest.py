@@ -55,3 +55,11 @@ def client(loaded_db_url: str) -> Iterator[object]:
 
     with TestClient(create_app(Settings(db_url=loaded_db_url))) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def context() -> Iterator[object]:
+    """One headless Chromium for every browser test of the session (Playwright's sync API allows one)."""
+    from tests import browser
+
+    yield from browser.browser_context()

@@ -60,11 +60,6 @@ def _hostile_records() -> list[FacilityRecord]:
     ]
 
 
-@pytest.fixture(scope="session")
-def context() -> Iterator:
-    yield from browser.browser_context()
-
-
 @dataclass(frozen=True)
 class Servers:
     """Two live servers over one database of the sample plus hostile names."""

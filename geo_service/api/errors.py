@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from geo_service.errors import (
+    BadRequest,
     Conflict,
     CredentialsInQuery,
     DatabaseUnavailable,
@@ -84,6 +85,16 @@ def _export_too_large(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+def _bad_request(exc: Exception) -> JSONResponse | None:
+    """OGC API exception (`code`, `description`) plus the house `detail[].loc` naming the parameter."""
+    assert isinstance(exc, BadRequest)
+    detail: dict[str, object] = {"loc": ["query", exc.parameter], "msg": exc.message, "type": exc.code}
+    if exc.position is not None:
+        detail["position"] = exc.position
+    body = {"code": exc.code, "description": str(exc), "detail": [detail]}
+    return JSONResponse(body, status_code=400)
+
+
 def _not_found(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": str(exc)}, status_code=404)
 
@@ -135,6 +146,7 @@ _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     InvalidInput: _invalid_input,
     PreconditionFailed: _precondition_failed,
     PreconditionRequired: _precondition_required,
+    BadRequest: _bad_request,
     NotFound: _not_found,
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,

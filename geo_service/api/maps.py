@@ -33,7 +33,7 @@ from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps import assets, pages
 from geo_service.maps.basemaps import basemap
-from geo_service.maps.data import MapQuery, viewport
+from geo_service.maps.data import SHOWN_STATUSES, MapQuery, viewport
 from geo_service.maps.document import Chrome, PageContext
 from geo_service.maps.i18n import Lang, strings
 from geo_service.services.facilities import parse_bbox
@@ -169,7 +169,10 @@ def _context(request: Request, settings: Settings, name: MapName, lang: Lang, ch
             (words["language"], f"{root}/maps/{name}?{urlencode([*query, ('lang', other)])}"),
         ]
     filters = urlencode([(k, v) for k, v in query if k in ("kind", "district")])
+    shown = urlencode([("status", ",".join(SHOWN_STATUSES)), *((k, v) for k, v in query if k == "district")])
     api = {
+        "tiles": f"{root}/tiles/facilities/{{z}}/{{x}}/{{y}}.mvt?{shown}",
+        "item": f"{root}/ogc/collections/facilities/items/",
         "viewport": f"{root}/maps/data/facilities?{filters}",
         "search": f"{root}/api/v1/facilities",
         "nearest": f"{root}/api/v1/facilities/nearest",

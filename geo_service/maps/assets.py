@@ -1,4 +1,5 @@
-"""Leaflet, its clustering plugin, the icon font and our own script and styles, served by the app itself.
+"""Leaflet, its clustering and vector-tile plugins, the icon font and our own script and styles, served by
+the app itself.
 
 Pages reference no CDN: China's networks block or slow several of them, and an intranet or offline
 deployment has none. Third-party files come from the XStatic packages on PyPI (installed with the
@@ -17,6 +18,8 @@ import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 
 OWN_DIR: Final = Path(__file__).resolve().parents[1] / "static" / "maps"
+#: third-party files vendored unchanged, each with its licence (Leaflet.VectorGrid has no XStatic package)
+VENDORED_DIR: Final = Path(__file__).resolve().parents[1] / "static" / "vendor"
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ ASSET_DIRS: Final = (
             "LICENSE.txt",
         ),
     ),
+    AssetDir(
+        "vendor/vectorgrid",
+        VENDORED_DIR / "vectorgrid",
+        ("Leaflet.VectorGrid.bundled.min.js", "LICENSE.txt"),
+    ),
     AssetDir("maps", OWN_DIR, ("geomaps.js", "facilities.js", "controls.js", "nearby.js", "maps.css")),
 )
 
@@ -64,6 +72,7 @@ STYLESHEETS: Final = (
 SCRIPTS: Final = (
     "vendor/leaflet/leaflet.js",
     "vendor/markercluster/leaflet.markercluster.js",
+    "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
     "maps/geomaps.js",
     "maps/facilities.js",
     "maps/controls.js",

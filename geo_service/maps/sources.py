@@ -20,7 +20,7 @@ from shapely.geometry import shape
 from sqlalchemy import Connection, RowMapping
 
 from geo_layers import districts
-from geo_layers.facility_markers import Markers
+from geo_layers.facility_markers import Markers, TileSource
 from geo_layers.spec import LayerSpec, Source, View
 from geo_layers.station_density import DistrictCounts
 from geo_service import vocab
@@ -75,8 +75,19 @@ class Sources:
         return data.data_bounds(self.conn, self.embedded)
 
     @cached_property
+    def from_tiles(self) -> bool:
+        """Whether the page draws its facilities from vector tiles: more than GEO_MAP_TILES_MIN_FEATURES on a
+        WGS-84 basemap of a live page (tiles are WGS-84; on Amap's GCJ-02 tiles the viewport feed shifts them)."""
+        if self.ctx.chrome == "static" or self.ctx.base.crs != "wgs84" or "tiles" not in self.ctx.api:
+            return False
+        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds)
+        return facility_service.count_matching(self.conn, filters) > self.settings.map_tiles_min_features
+
+    @cached_property
     def embedded(self) -> list[dict[str, Any]] | None:
-        """Embedded marker features, or None when the page must load them per viewport."""
+        """Embedded marker features, or None when the page must load them per viewport or from tiles."""
+        if self.from_tiles:
+            return None
         filters = data.shown_filter(self.conn, self.query, kinds=self.kinds)
         with_hours = self.ctx.chrome != "static"
         features = data.embedded_markers(self.conn, filters, self.settings, self.ctx.base.crs, with_hours=with_hours)
@@ -88,6 +99,8 @@ class Sources:
     @cached_property
     def markers(self) -> Markers:
         kinds = list(self.kinds or self.query.kinds or vocab.KINDS)
+        if self.from_tiles:
+            return Markers(kinds, tiles=TileSource(self.ctx.api["tiles"], "facilities", self.ctx.api["item"]))
         if self.embedded is not None:
             return Markers(kinds, features=self.embedded)
         return Markers(kinds, source=self.ctx.api["viewport"])

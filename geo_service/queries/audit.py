@@ -139,9 +139,8 @@ def record_audits(
         common | {"entity_id": str(c.entity_id), "before": _snapshot(c.before), "after": _snapshot(c.after)}
         for c in changes
     ]
-    statement = insert(AuditEvent).returning(AuditEvent.id)  # RETURNING: batched into multi-row INSERTs
-    for start in range(0, len(rows), 500):
-        conn.execute(statement, rows[start : start + 500]).all()
+    for start in range(0, len(rows), 500):  # no trigger fires on insert: a plain executemany is fastest
+        conn.execute(insert(AuditEvent), rows[start : start + 500])
 
 
 def _where(filters: AuditFilter) -> ColumnElement[bool]:

@@ -229,3 +229,9 @@ def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str =
     if kinds:
         query = query.where(Facility.kind.in_(kinds))
     return conn.execute(query.order_by(Facility.id)).mappings().all()
+
+
+def filtered(query: Select, filters: FacilityFilter, dialect: str) -> Select:
+    """`query` narrowed to the facilities matching `filters` (soft-deleted ones left out unless asked for),
+    for selects built elsewhere (the OGC API items, the vector tiles)."""
+    return _filtered(query, filters, dialect)

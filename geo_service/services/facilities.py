@@ -85,6 +85,11 @@ def matching_page(
     return FacilityPage(rows=rows, matched=matched, limit=limit, offset=offset)
 
 
+def count_matching(conn: Connection, filters: facility_queries.FacilityFilter) -> int:
+    """How many facilities match checked filters."""
+    return facility_queries.count_facilities(conn, filters)
+
+
 def density_grid(conn: Connection, filters: facility_queries.FacilityFilter, cell_deg: float) -> Sequence[RowMapping]:
     """Matching facilities counted per grid cell of `cell_deg` degrees (count, mean lon/lat per cell)."""
     if not math.isfinite(cell_deg) or cell_deg <= 0:

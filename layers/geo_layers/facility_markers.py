@@ -73,23 +73,39 @@ def cluster_features(cells: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> 
 
 
 @dataclass(frozen=True)
+class TileSource:
+    """Vector tiles of the facilities: the {z}/{x}/{y} URL template, the MVT layer name, and the URL prefix
+    of one facility (its card is fetched when clicked)."""
+
+    template: str
+    layer: str
+    item: str
+
+
+@dataclass(frozen=True)
 class Markers:
-    """What the layer draws: a toggle per kind in `kinds`, and either the features (embedded in the page)
-    or the URL the page script fetches them from per viewport (a map holding too many to embed)."""
+    """What the layer draws: a toggle per kind in `kinds`, and one of: the features (embedded in the
+    page), the URL the page script fetches them from per viewport, or vector tiles (the largest maps)."""
 
     kinds: Sequence[str]
     features: list[dict[str, Any]] | None = None
     source: str | None = None
+    tiles: TileSource | None = None
 
     def __post_init__(self) -> None:
-        if (self.features is None) == (self.source is None):
-            raise ValueError("give either the features or a source URL")
+        if sum(x is not None for x in (self.features, self.source, self.tiles)) != 1:
+            raise ValueError("give one of: the features, a source URL, vector tiles")
 
 
 def draw(title: str, markers: Markers, view: View) -> MacroElement:
     """The clustered markers of each kind (positions are already in the view's coordinates)."""
     config = {"type": "facilities", "id": SPEC.id, "title": title, "kinds": list(markers.kinds), "cluster": True}
-    config |= {"features": markers.features} if markers.features is not None else {"source": markers.source}
+    if markers.features is not None:
+        config["features"] = markers.features
+    elif markers.tiles is not None:
+        config |= {"tiles": markers.tiles.template, "tile_layer": markers.tiles.layer, "item": markers.tiles.item}
+    else:
+        config["source"] = markers.source
     return script_layer(config)
 
 

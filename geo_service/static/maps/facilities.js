@@ -1,6 +1,8 @@
 /* facilities.js: the facility markers: one toggleable, clustered layer per kind, either embedded in the
- * page or fetched per viewport from /maps/data/facilities (markers, or grid clusters when there are too
- * many to draw). Popups are built by GeoMaps.card from DOM nodes. */
+ * page, fetched per viewport from /maps/data/facilities (markers, or grid clusters when there are too
+ * many to draw), or drawn from the vector tiles /tiles/facilities/{z}/{x}/{y}.mvt (a map of more than
+ * GEO_MAP_TILES_MIN_FEATURES: every facility from zoom 10, clusters whose counts add up below).
+ * Popups are built by GeoMaps.card from DOM nodes. */
 (function () {
   'use strict';
   var GM = window.GeoMaps;
@@ -51,6 +53,8 @@
     GM.state().facilities = layer;
     if (cfg.features) {
       cfg.features.forEach(function (f) { addMarker(layer, f); });
+    } else if (cfg.tiles) {
+      tileLoader(map, layer);
     } else {
       viewportLoader(map, layer);
     }
@@ -114,6 +118,80 @@
       if (layer.loaded) timer = setTimeout(layer.reload, 200); // let a pan or zoom gesture finish first
       else layer.reload();
     });
+  }
+
+  /** Tile mode: a grid layer whose tiles are the facilities (or clusters) of one vector tile each, decoded
+   * by Leaflet.VectorGrid's reader. A facility is in exactly one tile, so the tiles' counts add up. */
+  function tileLoader(map, layer) {
+    var cfg = layer.cfg, decoder = L.vectorGrid.protobuf(cfg.tiles, {});
+    map.createPane('gm-tiles').style.zIndex = 610;
+    var Grid = L.GridLayer.extend({
+      createTile: function (coords, done) {
+        var tile = GM.el('div', 'gm-tile');
+        tile.dataset.count = '0';
+        decoder._getVectorTilePromise(coords).then(function (vt) {
+          var found = vt.layers[cfg.tile_layer], n = 0;
+          (found ? found.features : []).forEach(function (f) { n += drawTileFeature(map, layer, tile, coords, f); });
+          tile.dataset.count = String(n);
+          done(null, tile);
+        }, function (e) { done(e, tile); });
+        return tile;
+      },
+    });
+    var grid = new Grid({pane: 'gm-tiles', tileSize: 256, updateWhenZooming: false}).addTo(map);
+    grid.on('load', function () { layer.loaded = true; document.body.dataset.loaded = String(Date.now()); });
+    layer.reload = function () { grid.redraw(); };
+    GM.state().tileCount = function () {
+      var n = 0, z = map.getZoom();
+      Object.keys(grid._tiles).forEach(function (key) {
+        var t = grid._tiles[key];
+        if (t.current && t.coords.z === z && t.loaded) n += parseInt(t.el.dataset.count, 10);
+      });
+      return n;
+    };
+  }
+
+  function tileLatLng(map, coords, f) {
+    var p = f.geometry[0][0], scale = 256 / f.extent;
+    return map.unproject(L.point(coords.x * 256 + p.x * scale, coords.y * 256 + p.y * scale), coords.z);
+  }
+
+  function drawTileFeature(map, layer, tile, coords, f) {
+    var p = f.properties, at = f.geometry[0][0], scale = 256 / f.extent, node, shown;
+    if (p.count !== undefined) {
+      shown = layer.cfg.kinds.reduce(function (sum, kind) { return sum + (layer.enabled[kind] ? (p[kind] || 0) : 0); }, 0);
+      if (!shown) return 0;
+      node = GM.el('div', 'gm-tile-cluster');
+      node.appendChild(GM.el('div', 'gm-bubble gm-bubble-server', shown));
+      node.classList.add(shown < 100 ? 'gm-s' : shown < 1000 ? 'gm-m' : 'gm-l');
+      L.DomEvent.on(node, 'click', function (e) {
+        L.DomEvent.stop(e);
+        map.setView(tileLatLng(map, coords, f), Math.min(coords.z + 2, 18));
+      });
+    } else {
+      if (!layer.enabled[p.kind] || layer.groups[p.kind] === undefined) return 0;
+      shown = 1;
+      node = GM.el('div', 'gm-tile-point');
+      node.style.background = (GM.state().cfg.symbols.kinds[p.kind] || {color: '#555'}).color;
+      node.title = p.name;
+      node.dataset.id = String(f.id);
+      L.DomEvent.on(node, 'click', function (e) { L.DomEvent.stop(e); openTileCard(map, layer, f.id, tileLatLng(map, coords, f)); });
+    }
+    node.style.left = (at.x * scale) + 'px';
+    node.style.top = (at.y * scale) + 'px';
+    tile.appendChild(node);
+    return shown;
+  }
+
+  function openTileCard(map, layer, id, latlng) {
+    fetch(layer.cfg.item + encodeURIComponent(id) + '?f=json')
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+      .then(function (feature) {
+        var p = Object.assign({id: feature.id}, feature.properties);
+        if (p.is_sample) GM.markSample();
+        L.popup({maxWidth: 320, minWidth: 240, autoPanPadding: [12, 60]})
+          .setLatLng(latlng).setContent(GM.card(p, feature.geometry.coordinates)).openOn(map);
+      });
   }
 
   function serverCluster(map, c) {

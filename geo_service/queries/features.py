@@ -1,0 +1,180 @@
+"""SQL of the OGC API – Features collections: facilities (all, or one kind) and districts.
+
+A page is read by keyset when it is ordered by id (the `next` links: `id > last id`, served by the
+primary key however deep the page) and by offset otherwise; one row more than asked is read, so the
+caller knows whether a next page exists without counting. Soft-deleted facilities are never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import ColumnElement, Connection, RowMapping, Select, func, literal_column, select
+
+from geo_service.db.models import DataRevision, District, Facility
+from geo_service.queries import facilities as facility_queries
+from geo_service.queries.cql import Column, Columns, Expr, SpatialColumn, bound, comparable, to_sql
+
+FACILITY_FIELDS = {
+    "id": Column(Facility.id.expression, "integer"),
+    "code": Column(Facility.code.expression, "string"),
+    "kind": Column(Facility.kind.expression, "string"),
+    "name": Column(Facility.name.expression, "string"),
+    "address": Column(Facility.address.expression, "string"),
+    "district_code": Column(Facility.district_adcode.expression, "string"),
+    "district": Column(District.name.expression, "string"),
+    "township": Column(Facility.township.expression, "string"),
+    "opening_hours": Column(Facility.opening_hours.expression, "string"),
+    "access_method": Column(Facility.access_method.expression, "string"),
+    "host_org": Column(Facility.host_org.expression, "string"),
+    "host_type": Column(Facility.host_type.expression, "string"),
+    "phone": Column(Facility.phone.expression, "string"),
+    "status": Column(Facility.status.expression, "string"),
+    "last_verified_at": Column(Facility.last_verified_at.expression, "date"),
+    "area_m2": Column(Facility.area_m2.expression, "number"),
+    "truck_parking_spaces": Column(Facility.truck_parking_spaces.expression, "integer"),
+    "is_sample": Column(Facility.is_sample.expression, "boolean"),
+    "updated_at": Column(Facility.updated_at.expression, "datetime"),
+}
+DISTRICT_FIELDS = {
+    "adcode": Column(District.adcode.expression, "string"),
+    "name": Column(District.name.expression, "string"),
+    "level": Column(District.level.expression, "string"),
+    "parent_adcode": Column(District.parent_adcode.expression, "string"),
+    "population": Column(District.population.expression, "integer"),
+    "population_year": Column(District.population_year.expression, "integer"),
+}
+#: the data revision, read with each page in the same round trip (numberMatched is cached by it)
+_REVISION = select(DataRevision.revision).where(DataRevision.id == 1).scalar_subquery().label("data_revision")
+#: what an OGC feature shows: the facility columns but the kind-specific `details`, plus updated_at
+_FACILITY_SELECT = (
+    *(c for c in facility_queries.FACILITY_COLUMNS if getattr(c, "key", None) != "details"),
+    Facility.updated_at,
+)
+_DISTRICT_SELECT = (
+    District.adcode.label("id"),
+    *(column.sql.label(name) for name, column in DISTRICT_FIELDS.items()),
+    func.ST_AsBinary(District.geom).label("wkb"),
+)
+
+
+@dataclass(frozen=True)
+class FeatureQuery:
+    """Checked conditions of an items request (built by geo_service.services.features)."""
+
+    kinds: tuple[str, ...] = ()  # facilities only: the kinds of the collection
+    bbox: tuple[float, float, float, float] | None = None  # WGS-84 west, south, east, north
+    where: Expr | None = None  # filter and property conditions, checked against the queryables
+    updated: tuple[datetime | None, datetime | None] | None = None  # datetime interval on updated_at
+    sort: tuple[tuple[str, bool], ...] = field(default=())  # (queryable, descending); id breaks ties
+    after: int | None = None  # keyset: ids greater than this (only when sorted by id)
+
+
+def facility_columns(dialect: str) -> Columns:
+    geometry = SpatialColumn(Facility.geom.expression, Facility.id.expression, "idx_facility_geom")
+    return Columns(FACILITY_FIELDS, geometry, Facility.id.expression, dialect)
+
+
+def district_columns(dialect: str) -> Columns:
+    key = District.adcode.expression if dialect == "postgresql" else literal_column("district.rowid")
+    geometry = SpatialColumn(District.geom.expression, key, "idx_district_geom")
+    return Columns(DISTRICT_FIELDS, geometry, District.adcode.expression, dialect)
+
+
+def _conditions(query: Select, fq: FeatureQuery, cols: Columns) -> Select:
+    if fq.where is not None:
+        query = query.where(to_sql(fq.where, cols))
+    if fq.updated is not None:
+        start, end = fq.updated
+        column = cols.fields["updated_at"]
+        if start is not None:
+            query = query.where(comparable(column, cols.dialect) >= bound(start, column, cols.dialect))
+        if end is not None:
+            query = query.where(comparable(column, cols.dialect) <= bound(end, column, cols.dialect))
+    return query
+
+
+def _facility_query(query: Select, fq: FeatureQuery, dialect: str) -> Select:
+    base = facility_queries.FacilityFilter(kinds=fq.kinds, bbox=fq.bbox)
+    query = facility_queries.filtered(query.join(District, District.adcode == Facility.district_adcode), base, dialect)
+    return _conditions(query, fq, facility_columns(dialect))
+
+
+def _ordered(query: Select, fq: FeatureQuery, cols: Columns) -> Select:
+    keys: list[ColumnElement] = []
+    for name, descending in fq.sort:
+        sql = comparable(cols.fields[name], cols.dialect)
+        keys.append(sql.desc().nulls_first() if descending else sql.asc().nulls_last())
+    return query.order_by(*keys, cols.id_column)
+
+
+@lru_cache(maxsize=1024)
+def _facility_page_query(fq: FeatureQuery, limit: int, offset: int, dialect: str) -> Select:
+    """Built once per distinct request (building a select costs more than running it on a warm index)."""
+    query = _facility_query(select(*_FACILITY_SELECT, _REVISION), fq, dialect)
+    if fq.after is not None:
+        query = query.where(Facility.id > fq.after)
+    return _ordered(query, fq, facility_columns(dialect)).limit(limit + 1).offset(offset)
+
+
+def facility_page(conn: Connection, fq: FeatureQuery, limit: int, offset: int) -> Sequence[RowMapping]:
+    """Up to `limit` + 1 facilities (the extra row says a next page exists), each with the data revision."""
+    return conn.execute(_facility_page_query(fq, limit, offset, conn.dialect.name)).mappings().all()
+
+
+def count_facilities(conn: Connection, fq: FeatureQuery) -> int:
+    query = _facility_query(select(func.count()).select_from(Facility), fq, conn.dialect.name)
+    return int(conn.scalar(query) or 0)
+
+
+def facility_by_id(conn: Connection, fid: int, kinds: tuple[str, ...]) -> RowMapping | None:
+    """One facility (not deleted; of `kinds` when given), or None."""
+    query = _facility_query(select(*_FACILITY_SELECT), FeatureQuery(kinds=kinds), conn.dialect.name)
+    return conn.execute(query.where(Facility.id == fid)).mappings().first()
+
+
+def facility_extent(conn: Connection, kinds: tuple[str, ...]) -> RowMapping:
+    """west, south, east, north, first and last updated_at of the facilities of `kinds` (all when empty)."""
+    x, y = func.ST_X(Facility.geom), func.ST_Y(Facility.geom)
+    query = select(
+        func.min(x).label("west"),
+        func.min(y).label("south"),
+        func.max(x).label("east"),
+        func.max(y).label("north"),
+        func.min(Facility.updated_at).label("first"),
+        func.max(Facility.updated_at).label("last"),
+    )
+    query = facility_queries.filtered(
+        query.select_from(Facility), facility_queries.FacilityFilter(kinds=kinds), conn.dialect.name
+    )
+    return conn.execute(query).mappings().one()
+
+
+def _district_query(query: Select, fq: FeatureQuery, dialect: str) -> Select:
+    cols = district_columns(dialect)
+    if fq.bbox is not None:
+        west, south, east, north = fq.bbox
+        if dialect == "postgresql":
+            box = func.ST_MakeEnvelope(west, south, east, north, 4326)
+            query = query.where(func.ST_Intersects(District.geom, box))
+        else:
+            query = query.where(func.ST_Intersects(District.geom, func.BuildMbr(west, south, east, north, 4326)) == 1)
+    return _conditions(query, fq, cols)
+
+
+def district_page(conn: Connection, fq: FeatureQuery, limit: int, offset: int) -> Sequence[RowMapping]:
+    dialect = conn.dialect.name
+    query = _ordered(_district_query(select(*_DISTRICT_SELECT, _REVISION), fq, dialect), fq, district_columns(dialect))
+    return conn.execute(query.limit(limit + 1).offset(offset)).mappings().all()
+
+
+def count_districts(conn: Connection, fq: FeatureQuery) -> int:
+    query = _district_query(select(func.count()).select_from(District), fq, conn.dialect.name)
+    return int(conn.scalar(query) or 0)
+
+
+def district_by_id(conn: Connection, adcode: str) -> RowMapping | None:
+    return conn.execute(select(*_DISTRICT_SELECT).where(District.adcode == adcode)).mappings().first()
