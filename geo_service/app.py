@@ -37,6 +37,7 @@ from geo_service.api.errors import install_error_handlers
 from geo_service.api.metrics import HttpMetrics, MetricsMiddleware, RouteLabels
 from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.api.security_headers import SecurityHeadersMiddleware
+from geo_service.console import install as console
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
 from geo_service.settings import Settings
@@ -136,11 +137,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(edits.router)  # after nearest: /facilities/nearest is not a facility id
-    app.include_router(reports.router)
-    app.include_router(coverage.router)
-    app.include_router(audit.router)
-    app.include_router(imports.router)
-    app.include_router(exports.router)
+    for module in (reports, coverage, audit, imports, exports):
+        app.include_router(module.router)
     maps.install(app, settings)
     ogc.install(app, settings)
+    console.install(app)  # after the maps: console pages use their /static/vendor/leaflet
     return app

@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     )
     login_window_s: float = Field(default=900, gt=0, description="Length of the sign-in throttling window.")
     password_min_length: int = Field(default=12, ge=8, description="Shortest password accepted for an account.")
+    console_idle_s: float = Field(
+        default=1800, gt=0, description="An editor console session ends after this long without a request."
+    )
+    console_absolute_s: float = Field(
+        default=12 * 3600, gt=0, description="An editor console session ends this long after sign-in, active or not."
+    )
     report_max_per_window: int = Field(
         default=5, ge=1, description="Problem reports accepted from one client address per report window."
     )

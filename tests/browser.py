@@ -119,9 +119,8 @@ class Guarded:
         return [*reported, *self.console_csp]
 
 
-def open_page(context, url: str, viewport: dict[str, int] = DESKTOP) -> Guarded:
-    page = context.new_page()
-    page.set_viewport_size(viewport)
+def guard(page) -> Guarded:
+    """Abort and record every request off loopback; record dialogs, page errors and CSP violations."""
     guarded = Guarded(page)
 
     def route(request_route) -> None:
@@ -142,10 +141,32 @@ def open_page(context, url: str, viewport: dict[str, int] = DESKTOP) -> Guarded:
     page.on("pageerror", lambda error: guarded.errors.append(str(error)))
     page.on("console", lambda message: _record_csp_message(guarded, message.text))
     page.add_init_script(_RECORD_CSP)
+    return guarded
+
+
+def open_page(context, url: str, viewport: dict[str, int] = DESKTOP, ready: str = "gm-ready") -> Guarded:
+    """A new guarded page at `url`, once its body has the class `ready` (the page script has run)."""
+    page = context.new_page()
+    page.set_viewport_size(viewport)
+    guarded = guard(page)
     page.goto(url)
     # predicates are functions, never expression strings: Playwright evals those, which the CSP forbids
-    page.wait_for_function("() => document.body.classList.contains('gm-ready')")
+    page.wait_for_function(f"() => document.body.classList.contains('{ready}')")
     return guarded
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """A Chromium browser (not persistent), for tests that need several independent contexts."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def _record_csp_message(guarded: Guarded, text: str) -> None:

@@ -18,7 +18,9 @@ DATABASE = ("sqlalchemy", "geoalchemy2", "geo_service.db", "geo_service.queries"
 #: analysis and the presentation layers know neither the web framework nor the database)
 FORBIDDEN_IMPORTS = {
     "geo_service/analysis": (*WEB, *DATABASE, "geo_service.services", "geo_layers"),
-    "geo_service/services": (*WEB, "geo_layers"),
+    "geo_service/services": (*WEB, "geo_layers", "geo_service.console"),
+    "geo_service/console": ("geo_service.queries", "geo_service.db", "geo_service.analysis"),
+    "geo_service/api": ("geo_service.console",),
     "geo_service/queries": (*WEB, "geo_service.services", "geo_layers"),
     "layers/geo_layers": (*WEB, *DATABASE, "geo_service.services"),
 }

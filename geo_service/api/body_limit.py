@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from geo_service.settings import Settings
 
 IMPORTS_PATH = "/api/v1/imports"
+#: The console's import wizard uploads the same files (geo_service.console.routes_imports).
+CONSOLE_IMPORTS_PATH = "/console/imports"
 
 
 class BodyTooLarge(Exception):
@@ -27,7 +29,10 @@ class BodyTooLarge(Exception):
 
 def limits_for(settings: Settings) -> tuple[int, dict[str, int]]:
     """The default limit and the larger ones by path prefix."""
-    return settings.max_body_bytes, {IMPORTS_PATH: settings.import_max_bytes}
+    return settings.max_body_bytes, {
+        IMPORTS_PATH: settings.import_max_bytes,
+        CONSOLE_IMPORTS_PATH: settings.import_max_bytes,
+    }
 
 
 async def _refuse(send: Send, status: int, detail: str) -> None:

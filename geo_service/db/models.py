@@ -314,3 +314,17 @@ class LoginFailure(Base):
         CheckConstraint("scope IN ('account', 'address')", name="scope"),
         CheckConstraint("count >= 1", name="count"),
     )
+
+
+class ConsoleSession(Base):
+    """A signed-in editor console session (migration 0006). The browser holds a random token; only its
+    SHA-256 is stored, so a copy of the database does not hand out sessions. Expiry is decided from
+    `created_at` (absolute) and `last_seen_at` (idle) by geo_service.services.console_sessions."""
+
+    __tablename__ = "console_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

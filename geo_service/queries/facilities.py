@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
 
 from geoalchemy2 import WKTElement
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, column, func, insert, or_, select, table
@@ -59,6 +61,10 @@ class FacilityFilter:
     bbox: tuple[float, float, float, float] | None = None  # west, south, east, north (WGS-84, west <= east)
     text: str | None = None  # substring of the name or the code, case-insensitive
     include_deleted: bool = False  # soft-deleted rows are invisible unless asked for (an admin restoring)
+    is_sample: bool | None = None  # only synthetic rows (True), only real ones (False), or both
+    verified_before: date | None = None  # never verified, or last verified before this date
+    with_open_reports: bool = False  # only facilities with problem reports waiting
+    ids: tuple[int, ...] = ()  # only these facilities
 
 
 # SpatiaLite's R*Tree of facility.geom (created by GeoAlchemy2's spatial_index); PostGIS uses its GiST index.
@@ -97,12 +103,54 @@ def _filtered(query: Select, filters: FacilityFilter, dialect: str) -> Select:
         query = query.where(Facility.status.in_(filters.statuses))
     if filters.bbox is not None:
         query = query.where(_in_bbox(filters.bbox, dialect))
+    query = _stewardship_filters(query, filters)
     if filters.text:
         needle = filters.text
         query = query.where(
             or_(Facility.name.icontains(needle, autoescape=True), Facility.code.icontains(needle, autoescape=True))
         )
     return query
+
+
+def _stewardship_filters(query: Select, filters: FacilityFilter) -> Select:
+    """The console's filters: sample or real, overdue verification, open reports, chosen ids."""
+    if filters.is_sample is not None:
+        query = query.where(Facility.is_sample.is_(filters.is_sample))
+    if filters.verified_before is not None:
+        query = query.where(
+            or_(Facility.last_verified_at.is_(None), Facility.last_verified_at < filters.verified_before)
+        )
+    if filters.with_open_reports:
+        query = query.where(OPEN_REPORTS > 0)
+    if filters.ids:
+        query = query.where(Facility.id.in_(filters.ids))
+    return query
+
+
+#: Columns a facility table may be sorted by.
+SortKey = Literal["id", "code", "name", "district", "kind", "status", "last_verified_at", "open_reports"]
+_SORT_COLUMNS: dict[str, Any] = {  # mapped attributes and a scalar subquery
+    "id": Facility.id,
+    "code": Facility.code,
+    "name": Facility.name,
+    "district": Facility.district_adcode,
+    "kind": Facility.kind,
+    "status": Facility.status,
+    "last_verified_at": Facility.last_verified_at,
+    "open_reports": OPEN_REPORTS,
+}
+
+
+def sorted_facilities(
+    conn: Connection, filters: FacilityFilter, sort: SortKey, descending: bool, limit: int, offset: int
+) -> Sequence[RowMapping]:
+    """One page in the order of `sort` (never-verified rows first when ascending by verification),
+    ties broken by id so that paging is stable."""
+    key = _SORT_COLUMNS[sort]
+    order = key.desc().nulls_last() if descending else key.asc().nulls_first()
+    query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
+    query = _filtered(query, filters, conn.dialect.name).order_by(order, Facility.id)
+    return conn.execute(query.limit(limit).offset(offset)).mappings().all()
 
 
 def list_facilities(conn: Connection, filters: FacilityFilter, limit: int, offset: int) -> Sequence[RowMapping]:

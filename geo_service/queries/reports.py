@@ -110,10 +110,13 @@ def _report(row: Row) -> StoredReport:
     return StoredReport(**row._mapping)
 
 
-def list_reports(conn: Connection, filters: ReportFilter, limit: int, offset: int) -> list[StoredReport]:
-    """Matching reports, oldest first (a queue)."""
+def list_reports(
+    conn: Connection, filters: ReportFilter, limit: int, offset: int, *, newest_first: bool = False
+) -> list[StoredReport]:
+    """Matching reports, oldest first (a queue), or newest first."""
     query = select(*_COLUMNS).join(Facility, Facility.id == ProblemReport.facility_id).where(_where(filters))
-    return [_report(row) for row in conn.execute(query.order_by(ProblemReport.id).limit(limit).offset(offset))]
+    order = ProblemReport.id.desc() if newest_first else ProblemReport.id
+    return [_report(row) for row in conn.execute(query.order_by(order).limit(limit).offset(offset))]
 
 
 def count_reports(conn: Connection, filters: ReportFilter) -> int:

@@ -7,6 +7,7 @@ call these inside `with engine.begin() as conn:`. Secrets never reach the audit 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection
 
 from geo_service import security, vocab
-from geo_service.authorization import AuditContext, Role, as_role
+from geo_service.authorization import AuditContext, Role, as_role, require_role
 from geo_service.errors import Conflict, InvalidParameter, NotFound
 from geo_service.queries import accounts as account_queries
 from geo_service.queries import districts as district_queries
 from geo_service.queries.accounts import StoredKey, StoredUser
 from geo_service.services import audit
+from geo_service.services.caller import Caller
 from geo_service.services.validation import resolve_districts
 from geo_service.settings import Settings
 
@@ -56,6 +58,18 @@ class NewKey:
 
 def utc_now(now: datetime | None = None) -> datetime:
     return datetime.now(UTC) if now is None else now.astimezone(UTC)
+
+
+def admin_context(caller: Caller) -> AuditContext:
+    """The audit context of an account change made through the console: admins only (401/403 otherwise).
+    The CLI audits as `cli:<os user>` instead (whoever reaches the database is trusted there)."""
+    require_role(caller.principal, "admin")
+    return caller.audit_context()
+
+
+def generate_password() -> str:
+    """A first password for a new account when the admin leaves it blank: 128 random bits (22 characters)."""
+    return secrets.token_urlsafe(16)
 
 
 def normalise_username(raw: str) -> str:

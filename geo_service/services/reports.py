@@ -164,9 +164,10 @@ def list_reports(
     facility_id: int | None,
     limit: int,
     offset: int,
+    newest_first: bool = False,
 ) -> ReportPage:
-    """The queue: an editor sees the reports of its districts, viewers (read-only) and admins every one.
-    `status` None lists every status."""
+    """The queue, oldest first (or newest first): an editor sees the reports of its districts, viewers
+    (read-only) and admins every one. `status` None lists every status."""
     known = require_principal(principal)
     if status is not None and status not in vocab.REPORT_STATUSES:
         raise InvalidParameter(
@@ -178,7 +179,7 @@ def list_reports(
         if facility_id is not None:
             _editor_facility(conn, known, facility_id)
     filters = ReportFilter(status=status, facility_id=facility_id, district_adcodes=districts)
-    rows = report_queries.list_reports(conn, filters, limit, offset)
+    rows = report_queries.list_reports(conn, filters, limit, offset, newest_first=newest_first)
     return ReportPage(rows, report_queries.count_reports(conn, filters), limit, offset)
 
 

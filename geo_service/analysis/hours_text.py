@@ -1,0 +1,157 @@
+"""Opening hours in words: "每天 08:00–20:00", "周一至周五 08:00–18:00；周六、周日 休息", "全天 24 小时开放".
+
+The words are read off the parsed expression (the `opening_hours` library, as everywhere else), never
+from a second parser: the open intervals of one reference week are split per day, a span that runs past
+midnight is shown on the day it starts ("22:00–次日 06:00"), and days that read the same are grouped.
+Public holidays (`PH`) are described from a holiday of the library's calendar. Rules that depend on
+the date (months, weeks) are described for the reference week and flagged as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from opening_hours import OpeningHours, State
+
+Lang = Literal["zh", "en"]
+#: (start, end, unknown): minutes from the day's midnight (an end past 1440 is the next day), and whether
+#: the expression marks the span `unknown` (e.g. "Mo-Fr 08:00-18:00 unknown") rather than open.
+Segment = tuple[int, int, bool]
+
+#: A week of the CN calendar without public holidays, and a public holiday (National Day, a Wednesday).
+REFERENCE_MONDAY = datetime(2025, 3, 10)
+REFERENCE_HOLIDAY = datetime(2025, 10, 1)
+_DAY = timedelta(days=1)
+_FULL_DAY = 1440
+_DATED = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|week|easter|SH)\b|\d{4}")
+_HOLIDAY = re.compile(r"\bPH\b")
+
+
+@dataclass(frozen=True)
+class _Words:
+    days: tuple[str, ...]
+    pair: str  # joins two days
+    through: str  # joins the first and last of a run
+    closed: str
+    all_day: str
+    every_day: str
+    always: str
+    never: str
+    next_day: str
+    holidays: str
+    dated: str
+    unsure: str
+    items: str
+    parts: str
+
+
+WORDS: dict[Lang, _Words] = {
+    "zh": _Words(
+        ("周一", "周二", "周三", "周四", "周五", "周六", "周日"), "、", "至", "休息", "全天",
+        "每天", "全天 24 小时开放", "每天休息", "次日 ", "法定节假日", "（部分规则随日期变化，以上为一般周）",
+        "（待确认）", "、", "；",
+    ),
+    "en": _Words(
+        ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), ", ", "–", "closed", "all day",
+        "Every day", "Open 24/7", "Closed every day", "next day ", "Public holidays",
+        " (some rules depend on the date; this is a usual week)", " (unconfirmed)", ", ", "; ",
+    ),
+}  # fmt: skip
+
+
+def _minutes(moment: datetime, midnight: datetime) -> int:
+    return int((moment - midnight).total_seconds() // 60)
+
+
+def _open_segments(hours: OpeningHours, start: datetime, days: int) -> list[list[Segment]]:
+    """Open (or unknown) segments per day of `days` days from `start`."""
+    per_day: list[list[Segment]] = [[] for _ in range(days)]
+    stop = start + days * _DAY
+    for begin, end, state, _comment in hours.intervals(start, stop):
+        if state not in (State.OPEN, State.UNKNOWN):
+            continue
+        for day in range(days):
+            midnight = start + day * _DAY
+            low, high = max(begin, midnight), min(end or stop, midnight + _DAY)
+            if low < high:
+                per_day[day].append((_minutes(low, midnight), _minutes(high, midnight), state == State.UNKNOWN))
+    return per_day
+
+
+def _join_overnight(week: list[list[Segment]]) -> list[list[Segment]]:
+    """A span that ends at midnight and goes on the next morning is shown once, on the day it starts."""
+
+    def partial(segment: Segment) -> bool:
+        return segment[:2] != (0, _FULL_DAY)
+
+    merges = [
+        bool(week[d] and week[(d + 1) % 7])
+        and week[d][-1][1] == _FULL_DAY and week[(d + 1) % 7][0][0] == 0
+        and week[d][-1][2] == week[(d + 1) % 7][0][2]
+        and partial(week[d][-1]) and partial(week[(d + 1) % 7][0])
+        for d in range(7)
+    ]  # fmt: skip
+    joined = []
+    for d in range(7):
+        segments = list(week[d][1:] if merges[(d - 1) % 7] else week[d])
+        if merges[d] and segments:
+            start, _end, unsure = segments[-1]
+            segments[-1] = (start, _FULL_DAY + week[(d + 1) % 7][0][1], unsure)
+        joined.append(segments)
+    return joined
+
+
+def _clock(minutes: int, words: _Words) -> str:
+    prefix = words.next_day if minutes > _FULL_DAY else ""
+    minutes = minutes - _FULL_DAY if minutes > _FULL_DAY else minutes
+    return f"{prefix}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _day_text(segments: Sequence[Segment], words: _Words) -> str:
+    if not segments:
+        return words.closed
+    if [segment[:2] for segment in segments] == [(0, _FULL_DAY)]:
+        return words.all_day + (words.unsure if segments[0][2] else "")
+    return words.items.join(
+        f"{_clock(a, words)}–{_clock(b, words)}{words.unsure if unsure else ''}" for a, b, unsure in segments
+    )
+
+
+def _days_label(first: int, last: int, words: _Words) -> str:
+    if first == last:
+        return words.days[first]
+    if last == first + 1:
+        return words.days[first] + words.pair + words.days[last]
+    return words.days[first] + words.through + words.days[last]
+
+
+def _week_text(texts: list[str], words: _Words) -> str:
+    if len(set(texts)) == 1:
+        only = texts[0]
+        if only in (words.all_day, words.closed):
+            return words.always if only == words.all_day else words.never
+        return f"{words.every_day} {only}"
+    parts, first = [], 0
+    for day in range(1, 8):
+        if day == 7 or texts[day] != texts[first]:
+            parts.append(f"{_days_label(first, day - 1, words)} {texts[first]}")
+            first = day
+    return words.parts.join(parts)
+
+
+def describe_hours(expression: str, hours: OpeningHours, lang: Lang = "zh") -> str:
+    """The hours of a parsed expression in words (Chinese, or English)."""
+    words = WORDS[lang]
+    week = _open_segments(hours, REFERENCE_MONDAY - _DAY, 9)
+    texts = [_day_text(day, words) for day in _join_overnight(week[1:8])]
+    text = _week_text(texts, words)
+    if _HOLIDAY.search(expression):
+        holiday = _open_segments(hours, REFERENCE_HOLIDAY, 1)
+        text += f"{words.parts}{words.holidays} {_day_text(holiday[0], words)}"
+    if _DATED.search(expression):
+        text += words.dated
+    return text
