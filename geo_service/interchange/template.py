@@ -202,6 +202,14 @@ def build_xlsx() -> bytes:
     return _fixed_timestamps(buffer.getvalue())
 
 
+def _one_spelling(core: bytes) -> bytes:
+    """openpyxl spells the Dublin Core terms prefix `dcterms` with its own writer and `dct` through lxml
+    (also inside an attribute value, which canonical XML keeps): write it one way whichever is loaded."""
+    for old, new in ((b"xmlns:dct=", b"xmlns:dcterms="), (b"<dct:", b"<dcterms:"), (b"</dct:", b"</dcterms:")):
+        core = core.replace(old, new)
+    return core.replace(b'"dct:W3CDTF"', b'"dcterms:W3CDTF"')
+
+
 def _fixed_timestamps(xlsx: bytes) -> bytes:
     """The same workbook with BUILT_AT as its modified time and as every member's zip timestamp."""
     stamp = BUILT_AT.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
@@ -211,7 +219,7 @@ def _fixed_timestamps(xlsx: bytes) -> bytes:
         for info in source.infolist():
             payload = source.read(info)
             if info.filename == "docProps/core.xml":
-                payload = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", payload)
+                payload = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", _one_spelling(payload))
             member = zipfile.ZipInfo(info.filename, date_time=BUILT_AT.timetuple()[:6])
             member.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(member, payload)
