@@ -16,8 +16,8 @@ from tests.ogc_data import HOSTILE, ogc_database
 
 SHOWN = {"status": ["open", "temporarily_closed"], "limit": 1}
 TALL = {"width": 1100, "height": 1700}
-TILE_COUNT = "GeoMaps.state().tileCount ? GeoMaps.state().tileCount() : -1"
-#: the numbers a person reads on the cluster bubbles of the tiles of the current zoom
+TILE_COUNT = "(GeoMaps.state().tileCount ? GeoMaps.state().tileCount() : -1)"
+#: the numbers a person reads on the cluster bubbles of the tiles of the current zoom (tiles on the page only)
 BUBBLES = """(() => {
   const grid = GeoMaps.state().tileGrid, z = GeoMaps.state().map.getZoom();
   let n = 0;
@@ -47,18 +47,20 @@ def test_public_map_draws_every_facility_from_tiles(context, served: tuple[str, 
     total, stations = _shown(base), _shown(base, kind="station")
     shown = browser.open_page(context, f"{base}/maps/public", TALL)
     page = shown.page
-    page.wait_for_function(f"{TILE_COUNT} === {total}")
+    page.wait_for_function(f"() => {TILE_COUNT} === {total}")
     assert page.evaluate("GeoMaps.state().map.getZoom()") >= 10  # the whole sample fits this tall view at zoom 10
-    page.wait_for_function(f"document.querySelectorAll('.gm-tile-point').length === {total}")  # one point each
+    page.wait_for_function(f"() => document.querySelectorAll('.gm-tile-point').length === {total}")  # one point each
     page.evaluate("() => { const m = GeoMaps.state().map; m.setView(m.getCenter(), 8, {animate: false}); }")
-    page.wait_for_function(f"{TILE_COUNT} === {total} && document.querySelectorAll('.gm-tile-point').length === 0")
-    page.wait_for_function(f"{BUBBLES} === {total}")  # the counts people read add up
+    page.wait_for_function(
+        f"() => {TILE_COUNT} === {total} && document.querySelectorAll('.gm-tile-point').length === 0"
+    )
+    page.wait_for_function(f"() => {BUBBLES} === {total}")  # the counts people read add up
     assert page.locator(".leaflet-marker-icon.gm-marker").count() == 0
     browser.screenshot(shown, f"public-tiles-clusters-{backend}")
     page.uncheck("input[data-layer='kind:station']")
-    page.wait_for_function(f"{TILE_COUNT} === {total - stations}")
+    page.wait_for_function(f"() => {TILE_COUNT} === {total - stations}")
     page.check("input[data-layer='kind:station']")
-    page.wait_for_function(f"{TILE_COUNT} === {total}")
+    page.wait_for_function(f"() => {TILE_COUNT} === {total}")
     assert shown.external == [] and shown.errors == [] and shown.dialogs == []
     page.close()
 
