@@ -88,7 +88,7 @@ def test_limit_default_clamp_and_bounds(api: TestClient) -> None:
     assert api.get(ITEMS).json()["numberReturned"] == 10
     assert api.get(ITEMS, params={"limit": MAX_LIMIT}).json()["numberReturned"] == MAX_LIMIT
     assert api.get(ITEMS, params={"limit": 10 * MAX_LIMIT}).json()["numberReturned"] == MAX_LIMIT
-    for bad in ({"limit": 0}, {"limit": "ten"}, {"offset": -1}, {"after": "x"}):
+    for bad in ({"limit": 0}, {"limit": "ten"}, {"offset": -1}, {"after": "x"}, {"offset": "1" + "0" * 30}):
         response = api.get(ITEMS, params=bad)
         assert response.status_code == 400, bad
         assert response.json()["detail"][0]["loc"] == ["query", next(iter(bad))]

@@ -51,6 +51,7 @@ _COMPARISONS: dict[type, CompareOp] = {
 }
 _FLIPPED: dict[CompareOp, CompareOp] = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 MAX_FILTER_LENGTH = 20_000
+_LARGEST = 2**53
 
 
 def _fail(message: str, position: int | None = None) -> BadRequest:
@@ -240,8 +241,8 @@ def _typed(value: Any, kind: FieldType, name: str) -> Scalar:
     }.get(kind, False)
     if not ok:
         raise _fail(f"{name} 需要 {kind} 类型的值 ({name} is a {kind}, got {_describe(value)})")
-    if kind == "number" and not _finite(float(value)):
-        raise _fail(f"{name}: 数值必须有限 (numbers must be finite)")
+    if kind in ("number", "integer") and not (_finite(float(value)) and abs(value) <= _LARGEST):
+        raise _fail(f"{name}: 数值必须有限且不超过 2^53 (numbers must be finite and at most 2^53 in size)")
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     scalar: Scalar = value

@@ -29,6 +29,7 @@ from geo_service.services.ogc_gaps import GapFeature, coverage_gaps
 from geo_service.settings import Settings
 
 _COUNT_CACHE_SIZE = 2048
+_LARGEST = 2**53  # whole numbers beyond this overflow SQL's integers (and JSON's)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def _int(name: str, raw: str | None, minimum: int = 0) -> int | None:
         raise BadRequest(name, f"需要整数 (must be a whole number, got {raw!r})") from None
     if value < minimum:
         raise BadRequest(name, f"不能小于 {minimum} (must be at least {minimum}, got {value})")
+    if value > _LARGEST:
+        raise BadRequest(name, f"不能大于 {_LARGEST} (must be at most {_LARGEST})")
     return value
 
 
@@ -179,10 +182,11 @@ def parse_select(raw: str | None, queryables: Mapping[str, FieldType]) -> tuple[
 
 def _condition_value(name: str, raw: str, kind: FieldType) -> Scalar:
     try:
-        if kind == "integer":
-            return int(raw)
-        if kind == "number":
-            return float(raw)
+        if kind in ("integer", "number"):
+            number = int(raw) if kind == "integer" else float(raw)
+            if not abs(number) <= _LARGEST:
+                raise ValueError(raw)
+            return number
         if kind == "date":
             return date.fromisoformat(raw)
         if kind == "datetime":

@@ -141,6 +141,7 @@
     var grid = new Grid({pane: 'gm-tiles', tileSize: 256, updateWhenZooming: false}).addTo(map);
     grid.on('load', function () { layer.loaded = true; document.body.dataset.loaded = String(Date.now()); });
     layer.reload = function () { grid.redraw(); };
+    GM.state().tileGrid = grid;
     GM.state().tileCount = function () {
       var n = 0, z = map.getZoom();
       Object.keys(grid._tiles).forEach(function (key) {
