@@ -72,13 +72,26 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostGIS recommended for > 1).")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log every request (costs throughput).")] = False,
+    worker_start_s: Annotated[
+        int,
+        typer.Option(
+            help="With --workers > 1: seconds a worker may take to start (load the nearest index) before it is "
+            "restarted; uvicorn's 5 s default kills workers of a large or busy database in a loop."
+        ),
+    ] = 120,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     uvicorn.run(
-        "geo_service.asgi:build_app", host=host, port=port, workers=workers, access_log=access_log, factory=True
+        "geo_service.asgi:build_app",
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        factory=True,
+        timeout_worker_healthcheck=worker_start_s,
     )
 
 

@@ -78,25 +78,31 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_ready(process: subprocess.Popen[bytes], url: str, timeout_s: float = 180) -> None:
+    """Poll `url` until it answers 200; fail at once if the server process exits."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        assert process.poll() is None, "server exited"
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "server did not become ready"
+        time.sleep(0.2)
+
+
 @contextmanager
-def serve(db_url: str, **settings: str) -> Iterator[str]:
-    """`geo-service serve` on a free loopback port with GEO_* `settings`; yields the base URL."""
+def serve(db_url: str, *, workers: int = 1, ready_path: str = "/readyz", **settings: str) -> Iterator[str]:
+    """`geo-service serve` on a free loopback port with GEO_* `settings`; yields the base URL once
+    `ready_path` answers 200 (a loaded 2-core machine starts several workers slowly: 180 s at most)."""
     port = free_port()
     env = {**os.environ, "GEO_DB_URL": db_url, **{f"GEO_{k.upper()}": v for k, v in settings.items()}}
-    cmd = [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port)]
+    cmd = [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "server exited"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not become ready"
-            time.sleep(0.2)
+        wait_ready(process, base + ready_path)
         yield base
     finally:
         process.terminate()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from typer.testing import CliRunner
 
+from geo_service.cli import app as cli_app
 from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
 from tests.databases import BACKENDS, loaded_database, new_database
@@ -30,6 +32,15 @@ def empty_engine(empty_db_url: str) -> Iterator[Engine]:
     engine = make_engine(Settings(db_url=empty_db_url))
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def cli_db_url(empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty database prepared by `geo-service init --no-sample`, selected by GEO_DB_URL as a user would."""
+    monkeypatch.setenv("GEO_DB_URL", empty_db_url)
+    result = CliRunner().invoke(cli_app, ["init", "--no-sample"])
+    assert result.exit_code == 0, result.output
+    return empty_db_url
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -19,19 +18,11 @@ runner = CliRunner()
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    monkeypatch.setenv("GEO_DB_URL", url)
-    assert runner.invoke(app, ["init", "--no-sample"]).exit_code == 0
-    return url
-
-
 def _engine(url: str):
     return make_engine(Settings(db_url=url))
 
 
-def test_users_create_with_a_prompted_password_then_list_and_disable(db_url: str) -> None:
+def test_users_create_with_a_prompted_password_then_list_and_disable(cli_db_url: str) -> None:
     result = runner.invoke(
         app,
         ["users", "create", "Wang", "--role", "editor", "--district", "滨城区", "--district", "371603"],
@@ -39,8 +30,8 @@ def test_users_create_with_a_prompted_password_then_list_and_disable(db_url: str
     )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output
-    engine = _engine(db_url)
-    policy = accounts.AccountPolicy.from_settings(Settings(db_url=db_url))
+    engine = _engine(cli_db_url)
+    policy = accounts.AccountPolicy.from_settings(Settings(db_url=cli_db_url))
     try:
         principal = authentication.authenticate_password(engine, "wang", PASSWORD, "127.0.0.1", policy=policy)
         assert principal.districts == frozenset({"371602", "371603"})
@@ -64,7 +55,7 @@ def test_users_create_with_a_prompted_password_then_list_and_disable(db_url: str
         engine.dispose()
 
 
-def test_users_create_refuses_mismatched_prompts(db_url: str) -> None:
+def test_users_create_refuses_mismatched_prompts(cli_db_url: str) -> None:
     result = runner.invoke(
         app,
         ["users", "create", "li", "--role", "viewer"],
@@ -76,7 +67,7 @@ def test_users_create_refuses_mismatched_prompts(db_url: str) -> None:
     assert listed.count(" li ") == 1
 
 
-def test_users_create_password_stdin_and_clear_errors(db_url: str) -> None:
+def test_users_create_password_stdin_and_clear_errors(cli_db_url: str) -> None:
     ok = runner.invoke(app, ["users", "create", "ops", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n")
     assert ok.exit_code == 0, ok.output
     taken = runner.invoke(app, ["users", "create", "OPS", "--role", "admin", "--password-stdin"], input=PASSWORD)
@@ -91,7 +82,7 @@ def test_users_create_password_stdin_and_clear_errors(db_url: str) -> None:
     assert missing.exit_code == 1 and "ghost" in missing.output
 
 
-def test_keys_create_prints_the_secret_once_and_it_works_until_revoked(db_url: str) -> None:
+def test_keys_create_prints_the_secret_once_and_it_works_until_revoked(cli_db_url: str) -> None:
     result = runner.invoke(app, ["keys", "create", "--role", "editor", "--district", "邹平市", "--label", "邹平 sync"])
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip()
@@ -104,7 +95,7 @@ def test_keys_create_prints_the_secret_once_and_it_works_until_revoked(db_url: s
     assert secret[:12] in listed.stdout and secret not in listed.stdout and secret[12:20] not in listed.stdout
     assert "邹平 sync" in listed.stdout and "371681" in listed.stdout
 
-    engine = _engine(db_url)
+    engine = _engine(cli_db_url)
     try:
         with engine.begin() as conn:
             principal = authentication.authenticate_key(conn, secret)
@@ -124,7 +115,7 @@ def test_keys_create_prints_the_secret_once_and_it_works_until_revoked(db_url: s
     assert "UTC" in runner.invoke(app, ["keys", "list"]).stdout  # revoked at / last used
 
 
-def test_keys_create_validates_role_and_districts(db_url: str) -> None:
+def test_keys_create_validates_role_and_districts(cli_db_url: str) -> None:
     assert runner.invoke(app, ["keys", "create", "--role", "root", "--label", "x"]).exit_code == 1
     no_district = runner.invoke(app, ["keys", "create", "--role", "editor", "--label", "x"])
     assert no_district.exit_code == 1 and "district" in no_district.output

@@ -7,7 +7,6 @@ import io
 from pathlib import Path
 
 import openpyxl
-import pytest
 from typer.testing import CliRunner
 
 from geo_service.cli import app
@@ -21,16 +20,8 @@ from tests.test_interchange_report import as_xlsx
 runner = CliRunner()
 
 
-@pytest.fixture
-def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    monkeypatch.setenv("GEO_DB_URL", url)
-    assert runner.invoke(app, ["init", "--no-sample"]).exit_code == 0
-    return url
-
-
-def test_dry_run_report_refusal_and_skip(db_url: str, tmp_path: Path) -> None:
-    engine = make_engine(Settings(db_url=db_url))
+def test_dry_run_report_refusal_and_skip(cli_db_url: str, tmp_path: Path) -> None:
+    engine = make_engine(Settings(db_url=cli_db_url))
     path = tmp_path / "台账.xlsx"
     path.write_bytes(as_xlsx(fixture_rows()))
     before = table_state(engine)
@@ -54,7 +45,7 @@ def test_dry_run_report_refusal_and_skip(db_url: str, tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_export_then_import_unchanged(db_url: str, tmp_path: Path) -> None:
+def test_export_then_import_unchanged(cli_db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "台账.xlsx"
     path.write_bytes(as_xlsx(fixture_rows()))
     assert runner.invoke(app, ["import", str(path), "--crs", "wgs84", "--skip-rejected"]).exit_code == 0
@@ -65,7 +56,7 @@ def test_export_then_import_unchanged(db_url: str, tmp_path: Path) -> None:
     assert again.exit_code == 0 and "20 unchanged" in again.output
 
 
-def test_bad_options_and_help(db_url: str, tmp_path: Path) -> None:
+def test_bad_options_and_help(cli_db_url: str, tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_text("编码,名称,类型,区县,经度,纬度\nA,驿站,工会驿站,滨城区,117.97,37.38\n", encoding="utf-8")
     unknown_crs = runner.invoke(app, ["import", str(path), "--crs", "gcj03"])

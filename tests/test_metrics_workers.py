@@ -34,24 +34,11 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             process = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(process, base)
+            browser.wait_ready(process, f"{base}/readyz")
             yield base, metrics_dir, log
         finally:
             process.terminate()
             process.wait(timeout=30)
-
-
-def _wait_ready(process: subprocess.Popen, base: str) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        assert process.poll() is None, "server exited"
-        try:
-            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "server did not become ready"
-        time.sleep(0.3)
 
 
 def _healthz_count(base: str) -> float:

@@ -1,11 +1,10 @@
-"""Edits reach every worker's in-memory index within 2 s (a real 2-worker server on loopback)."""
+"""Edits reach every worker's in-memory index without a restart (a real 2-worker server on loopback).
+
+How fast is a benchmark's question (scripts/bench/), not a test's: this one only bounds the wait so that a
+worker that never refreshes fails instead of hanging."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -14,44 +13,18 @@ import pytest
 from sqlalchemy import Engine, text
 
 from geo_service.services import setup
+from tests import browser
 from tests.databases import DATA_DIR
 
 POINT = (117.2, 37.9)  # far from every sample facility: the edit below is unmistakable
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(empty_engine: Engine, empty_db_url: str) -> Iterator[str]:
     setup.prepare(empty_engine, DATA_DIR)
-    port = _free_port()
-    env = {**os.environ, "GEO_DB_URL": empty_db_url, "GEO_INDEX_REFRESH_S": "1.0"}
-    cmd = [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, process)
+    ready = f"/api/v1/facilities/nearest?lon={POINT[0]}&lat={POINT[1]}&limit=1"  # the index is loaded
+    with browser.serve(empty_db_url, workers=2, ready_path=ready, index_refresh_s="1.0") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-def _wait_ready(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120  # a loaded 2-core machine starts two workers slowly
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "server exited"
-        try:
-            if httpx.get(f"{base}/api/v1/facilities/nearest", params=_params(), timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("server did not become ready")
 
 
 def _params() -> dict:
@@ -64,7 +37,7 @@ def _nearest_code(client: httpx.Client, base: str) -> str:
     )
 
 
-def test_moved_facility_is_nearest_on_every_worker_within_2s(server: str, empty_engine: Engine) -> None:
+def test_moved_facility_becomes_nearest_on_every_worker(server: str, empty_engine: Engine) -> None:
     # no keep-alive: every request is a new connection, which the kernel hands to either worker
     with httpx.Client(timeout=5, limits=httpx.Limits(max_keepalive_connections=0)) as client:
         before = _nearest_code(client, server)
@@ -76,11 +49,10 @@ def test_moved_facility_is_nearest_on_every_worker_within_2s(server: str, empty_
             )
         edited = time.monotonic()
         consistent_since = None
-        while time.monotonic() - edited < 4.0:
+        while time.monotonic() - edited < 60.0:
             # a burst of requests spreads over both workers; all must agree before we stop
             codes = {_nearest_code(client, server) for _ in range(20)}
             if codes == {target}:
                 consistent_since = time.monotonic()
                 break
         assert consistent_since is not None, "edit never became visible on every worker"
-        assert consistent_since - edited <= 2.0

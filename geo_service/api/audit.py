@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from geo_service.api.auth import OptionalPrincipal
 from geo_service.api.deps import ConnectionDep, SettingsDep
-from geo_service.api.paging import check_page, paging_links
+from geo_service.api.paging import PageLimit, check_page, paging_links
 from geo_service.queries.audit import AuditRow
 from geo_service.services import audit as audit_service
 
@@ -37,7 +37,7 @@ def list_audit(
     entity_id: Annotated[str | None, Query(alias="id", max_length=64, description="id of the entity")] = None,
     actor: Annotated[str | None, Query(max_length=100, description="user:alice, key:3, cli:root, public")] = None,
     since: Annotated[datetime | None, Query(description="ISO time; rows at or after it (naive = local time)")] = None,
-    limit: Annotated[int | None, Query(description="page size (default 100, max 500)")] = None,
+    limit: PageLimit = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AuditPageOut:
     page_size = check_page(limit, settings)

@@ -17,7 +17,7 @@ from geo_service.api.audit import AuditPageOut
 from geo_service.api.auth import OptionalPrincipal, RequiredPrincipal
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
 from geo_service.api.etags import etag, if_match_versions
-from geo_service.api.paging import check_page, paging_links
+from geo_service.api.paging import PageLimit, check_page, paging_links
 from geo_service.api.request_id import request_id_of
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.authorization import Principal
@@ -141,7 +141,7 @@ def facility_history(
     conn: ConnectionDep,
     settings: SettingsDep,
     principal: RequiredPrincipal,
-    limit: Annotated[int | None, Query(description="page size (default 100, max 500)")] = None,
+    limit: PageLimit = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> AuditPageOut:
     page_size = check_page(limit, settings)

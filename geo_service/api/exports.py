@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from geo_service.api.auth import OptionalPrincipal
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.facility_filters import BboxFilter, DistrictFilter, KindFilter, StatusFilter, TextFilter
 from geo_service.interchange import ExportFormat
 from geo_service.services import facilities as facility_service
 from geo_service.services.facility_exports import ExportRequest, export_facilities
@@ -29,11 +30,11 @@ def export(
     conn: ConnectionDep,
     settings: SettingsDep,
     principal: OptionalPrincipal,
-    kind: Annotated[list[str], Query(description="station | rest_base | mediation_centre; repeatable")] = [],
-    district: Annotated[list[str], Query(description="adcode (371602) or name (滨城区); repeatable")] = [],
-    status: Annotated[list[str], Query(description="open | temporarily_closed | closed | planned")] = [],
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84), edges included")] = None,
-    q: Annotated[str | None, Query(max_length=100, description="text in the name or the code")] = None,
+    kind: KindFilter = [],
+    district: DistrictFilter = [],
+    status: StatusFilter = [],
+    bbox: BboxFilter = None,
+    q: TextFilter = None,
     lang: Annotated[Literal["zh", "en"], Query(description="CSV/XLSX headers and labels: zh or en")] = "zh",
 ) -> Response:
     request = ExportRequest(

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 
 from geo_layers.facilities import facility_feature, feature_collection
 from geo_service.api.deps import ConnectionDep, SettingsDep
-from geo_service.api.paging import check_page, paging_links
+from geo_service.api.facility_filters import BboxFilter, DistrictFilter, KindFilter, StatusFilter, TextFilter
+from geo_service.api.paging import PageLimit, check_page, paging_links
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.services import facilities as facility_service
 
@@ -20,14 +21,12 @@ def list_facilities(
     request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
-    kind: Annotated[list[str], Query(description="station | rest_base | mediation_centre; repeatable")] = [],
-    district: Annotated[list[str], Query(description="adcode (371602) or name (滨城区); repeatable")] = [],
-    status: Annotated[list[str], Query(description="open | temporarily_closed | closed | planned")] = [],
-    bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS-84), edges included")] = None,
-    q: Annotated[
-        str | None, Query(max_length=100, description="text in the name or the code (case-insensitive)")
-    ] = None,
-    limit: Annotated[int | None, Query(description="page size (default 100, max 500)")] = None,
+    kind: KindFilter = [],
+    district: DistrictFilter = [],
+    status: StatusFilter = [],
+    bbox: BboxFilter = None,
+    q: TextFilter = None,
+    limit: PageLimit = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> GeoJSONResponse:
     page_size = check_page(limit, settings)

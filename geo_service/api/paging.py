@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Query, Request
 
 from geo_service.errors import InvalidParameter
 from geo_service.settings import Settings
+
+#: `limit` of the list endpoints; its default and cap are Settings' (checked by `check_page`), so the text
+#: names the settings rather than copying their values.
+PageLimit = Annotated[
+    int | None,
+    Query(description="page size; default GEO_DEFAULT_PAGE_SIZE, at most GEO_MAX_PAGE_SIZE (server settings)"),
+]
 
 
 def check_page(limit: int | None, settings: Settings) -> int:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from geo_service import vocab
 from geo_service.api.auth import OptionalPrincipal, RequiredPrincipal
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
 from geo_service.api.edits import caller_of
-from geo_service.api.paging import check_page, paging_links
+from geo_service.api.paging import PageLimit, check_page, paging_links
 from geo_service.queries.reports import StoredReport
 from geo_service.services import reports as report_service
 from geo_service.services.reports import ReportResolution, ReportSubmission
@@ -25,31 +23,8 @@ class ReportAccepted(BaseModel):
     status: str
 
 
-class ReportOut(BaseModel):
-    id: int
-    facility_id: int
-    facility_code: str
-    facility_name: str
-    district_adcode: str
-    kind: str
-    kind_label: str
-    note: str | None
-    lon: float | None
-    lat: float | None
-    status: str
-    resolution: str | None
-    resolution_note: str | None
-    resolved_by: str | None
-    resolved_at: datetime | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, report: StoredReport) -> ReportOut:
-        return cls(**report.__dict__, kind_label=vocab.REPORT_KINDS.get(report.kind, report.kind))
-
-
 class ReportPageOut(BaseModel):
-    items: list[ReportOut]
+    items: list[StoredReport]
     numberMatched: int  # noqa: N815 (the paging vocabulary of the other list endpoints)
     numberReturned: int  # noqa: N815
     links: list[dict[str, str]]
@@ -83,7 +58,7 @@ def list_reports(
     principal: RequiredPrincipal,
     status: Annotated[str, Query(description="open (default), resolved, dismissed or all")] = "open",
     facility: Annotated[int | None, Query(description="only the reports of this facility id")] = None,
-    limit: Annotated[int | None, Query(description="page size (default 100, max 500)")] = None,
+    limit: PageLimit = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> ReportPageOut:
     page_size = check_page(limit, settings)
@@ -96,14 +71,14 @@ def list_reports(
         offset=offset,
     )
     return ReportPageOut(
-        items=[ReportOut.of(row) for row in page.rows],
+        items=page.rows,
         numberMatched=page.matched,
         numberReturned=len(page.rows),
         links=paging_links(request, page.matched, page_size, offset, media_type="application/json"),
     )
 
 
-@router.post("/api/v1/reports/{report_id}/resolve", response_model=ReportOut, summary="Resolve a problem report")
+@router.post("/api/v1/reports/{report_id}/resolve", response_model=StoredReport, summary="Resolve a problem report")
 def resolve_report(
     report_id: int,
     body: ReportResolution,
@@ -111,8 +86,8 @@ def resolve_report(
     engine: EngineDep,
     settings: SettingsDep,
     principal: RequiredPrincipal,
-) -> ReportOut:
+) -> StoredReport:
     policy = report_service.ReportPolicy.from_settings(settings)
     with engine.begin() as conn:
         report = report_service.resolve_report(conn, caller_of(request, principal), report_id, body, policy)
-    return ReportOut.of(report)
+    return report

@@ -5,6 +5,7 @@ downloadable as XLSX → commit. Every step calls the import service (services.i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
@@ -21,7 +22,7 @@ from geo_service.console.templating import console_url, render
 from geo_service.errors import ImportRejected
 from geo_service.services import import_wizard
 from geo_service.services.import_report import ImportReport, report_file
-from geo_service.services.imports import ImportPolicy
+from geo_service.services.imports import ImportPolicy, ImportRequest
 from geo_service.settings import Settings
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
@@ -71,6 +72,13 @@ async def upload(request: Request, visit: VisitDep, settings: SettingsDep) -> Re
     )
 
 
+def _kept_request(token: str, visit: Visit, values: Mapping[str, str]) -> ImportRequest:
+    """The import of the file kept under `token` for this person, with the CRS, layer and mapping asked."""
+    kept = stash.get(token, visit.session.username)
+    crs, layer, mapping = _params(values)
+    return ImportRequest(kept.file_name, kept.data, crs, mapping=mapping, layer=layer)
+
+
 def _report_page(
     request: Request,
     visit: Visit,
@@ -83,12 +91,9 @@ def _report_page(
     error: str | None = None,
 ) -> Response:
     """The mapping and the dry-run report of the kept file (or the refused commit's report)."""
-    kept = stash.get(token, visit.session.username)
-    crs, layer, mapping = _params(values)
-    found = import_wizard.preview(
-        engine, visit.session.principal, kept.file_name, kept.data, crs=crs, mapping=mapping, layer=layer,
-        policy=ImportPolicy.from_settings(settings),
-    )  # fmt: skip
+    asked = _kept_request(token, visit, values)
+    crs, layer, mapping = asked.crs, asked.layer, asked.mapping
+    found = import_wizard.preview(engine, visit.session.principal, asked, ImportPolicy.from_settings(settings))
     context = {
         "page": "imports",
         "token": token,
@@ -116,12 +121,8 @@ def report_page(token: str, request: Request, visit: VisitDep, engine: EngineDep
 def report_download(
     token: str, request: Request, visit: VisitDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
-    kept = stash.get(token, visit.session.username)
-    crs, layer, mapping = _params(dict(request.query_params))
-    found = import_wizard.preview(
-        engine, visit.session.principal, kept.file_name, kept.data, crs=crs, mapping=mapping, layer=layer,
-        policy=ImportPolicy.from_settings(settings),
-    )  # fmt: skip
+    asked = _kept_request(token, visit, dict(request.query_params))
+    found = import_wizard.preview(engine, visit.session.principal, asked, ImportPolicy.from_settings(settings))
     if found.report is None:
         return _report_page(request, visit, engine, settings, token, dict(request.query_params))
     headers = {"Content-Disposition": 'attachment; filename="import-report.xlsx"', "Cache-Control": "no-store"}
@@ -132,14 +133,13 @@ def report_download(
 def commit(token: str, request: Request, posted: PostedDep, engine: EngineDep, settings: SettingsDep) -> Response:
     visit = posted.visit
     values = {k: str(v) for k, v in posted.form.items()}
-    kept = stash.get(token, visit.session.username)
-    crs, layer, mapping = _params(values)
+    skip = values.get("skip_rejected") == "1"
+    asked = replace(_kept_request(token, visit, values), skip_rejected=skip)
     try:
+        context = visit.caller.audit_context()
         report = import_wizard.commit(
-            engine, visit.session.principal, kept.file_name, kept.data, crs=crs, mapping=mapping, layer=layer,
-            skip_rejected=values.get("skip_rejected") == "1", context=visit.caller.audit_context(),
-            policy=ImportPolicy.from_settings(settings),
-        )  # fmt: skip
+            engine, visit.session.principal, asked, context, ImportPolicy.from_settings(settings)
+        )
     except ImportRejected as exc:
         rejected = ImportReport.model_validate(exc.report.model_dump())
         return _report_page(request, visit, engine, settings, token, values, rejected=rejected, error=str(exc))

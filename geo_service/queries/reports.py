@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, Connection, Row, func, insert, select, true, update
 
+from geo_service import vocab
 from geo_service.db.models import Facility, ProblemReport
 
 
@@ -36,6 +37,7 @@ class StoredReport:
     facility_name: str
     district_adcode: str
     kind: str
+    kind_label: str  # the kind in words, for queues and clients that show it
     note: str | None
     lon: float | None
     lat: float | None
@@ -107,7 +109,8 @@ def _where(filters: ReportFilter) -> ColumnElement[bool]:
 
 
 def _report(row: Row) -> StoredReport:
-    return StoredReport(**row._mapping)
+    kind = row._mapping["kind"]
+    return StoredReport(**row._mapping, kind_label=vocab.REPORT_KINDS.get(kind, kind))
 
 
 def list_reports(

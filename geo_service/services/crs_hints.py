@@ -76,9 +76,28 @@ def crs_hints(
     return hints
 
 
-def _with_stored(records: Sequence[FacilityRecord], stored: Sequence[Point | None]) -> tuple[list[int], FloatArray]:
+def _offset_matches(
+    records: Sequence[FacilityRecord],
+    stored: Sequence[Point | None],
+    system: vendor_crs.CoordSystem,
+    *,
+    shift_stored: bool,
+) -> list[tuple[int, float]]:
+    """Rows (with how far they moved) whose given point is far from the stored one by exactly `system`'s offset:
+    the stored point shifted into `system` is the given one (`shift_stored`), or the given point shifted into
+    `system` is the stored one."""
     rows = [i for i, point in enumerate(stored) if point is not None]
-    return rows, np.array([stored[i] for i in rows], dtype=np.float64).reshape(-1, 2)
+    if not rows:
+        return []
+    old = np.array([stored[i] for i in rows], dtype=np.float64).reshape(-1, 2)
+    lon, lat = _xy([records[i] for i in rows])
+    moved = _metres(old[:, 0], old[:, 1], lon, lat)
+    if shift_stored:
+        distance = _metres(*vendor_crs.from_wgs84(old[:, 0], old[:, 1], system), lon, lat)
+    else:
+        distance = _metres(old[:, 0], old[:, 1], *vendor_crs.from_wgs84(lon, lat, system))
+    matched = np.flatnonzero((moved > VENDOR_MOVE_M) & (distance <= VENDOR_MATCH_M))
+    return [(rows[k], float(moved[k])) for k in matched]
 
 
 def _moved_by_offset(
@@ -88,15 +107,7 @@ def _moved_by_offset(
     hints: list[Reason | None],
 ) -> None:
     """Rows updating a stored facility whose given point is the stored one shifted into `system`."""
-    rows, old = _with_stored(records, stored)
-    if not rows:
-        return
-    lon, lat = _xy([records[i] for i in rows])
-    shifted_lon, shifted_lat = vendor_crs.from_wgs84(old[:, 0], old[:, 1], system)
-    moved = _metres(old[:, 0], old[:, 1], lon, lat)
-    matched = (moved > VENDOR_MOVE_M) & (_metres(shifted_lon, shifted_lat, lon, lat) <= VENDOR_MATCH_M)
-    for k in np.flatnonzero(matched):
-        i, metres = rows[k], float(moved[k])
+    for i, metres in _offset_matches(records, stored, system, shift_stored=True):
         if hints[i] is None:
             how = (
                 f"与已存位置相差 {metres:,.0f} 米，恰为该坐标系的偏移",
@@ -130,12 +141,5 @@ def _wgs84_declared_as_vendor(
     hints: list[Reason | None],
 ) -> None:
     """Rows declared in `system` whose coordinates, as given, are exactly the stored position."""
-    rows, old = _with_stored(records, stored)
-    if not rows:
-        return
-    lon, lat = _xy([records[i] for i in rows])
-    given_lon, given_lat = vendor_crs.from_wgs84(lon, lat, system)
-    moved = _metres(old[:, 0], old[:, 1], lon, lat)
-    matched = (moved > VENDOR_MOVE_M) & (_metres(old[:, 0], old[:, 1], given_lon, given_lat) <= VENDOR_MATCH_M)
-    for k in np.flatnonzero(matched):
-        hints[rows[k]] = messages.looks_like_wgs84(system, float(moved[k]))
+    for i, metres in _offset_matches(records, stored, system, shift_stored=False):
+        hints[i] = messages.looks_like_wgs84(system, metres)

@@ -112,6 +112,26 @@ def _expected(row: RowMapping, versions: ExpectedVersions, *, required: bool) ->
     return current
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A live facility an editor may write, with the version the write must replace."""
+
+    principal: Principal
+    row: RowMapping
+    expected: int
+
+
+def _editable(
+    conn: Connection, caller: Caller, facility_id: int, versions: ExpectedVersions, *, version_required: bool
+) -> _Target:
+    """The checks every editor write starts with: role, existence, district, not deleted, If-Match."""
+    principal = require_role(caller.principal, "editor")
+    row = _found(conn, facility_id)
+    require_write(principal, row["district_adcode"])
+    _not_deleted(row)
+    return _Target(principal, row, _expected(row, versions, required=version_required))
+
+
 def _check_code_free(conn: Connection, code: str) -> None:
     holder = facility_edits.facility_id_by_code(conn, code)
     if holder is not None:
@@ -198,11 +218,8 @@ def patch_facility(
     now: datetime | None = None,
 ) -> FacilityView:
     """Merge-patch a facility and re-validate it whole; a patch that changes nothing writes nothing."""
-    principal = require_role(caller.principal, "editor")
-    row = _found(conn, facility_id)
-    require_write(principal, row["district_adcode"])
-    _not_deleted(row)
-    expected = _expected(row, versions, required=True)
+    target = _editable(conn, caller, facility_id, versions, version_required=True)
+    row = target.row
     changes = patch.model_dump(exclude_unset=True)
     moved = "lon" in changes or "lat" in changes
     derive = "district_adcode" in changes and changes["district_adcode"] is None
@@ -210,25 +227,22 @@ def patch_facility(
     record = checked_record(
         conn, _patched_values(row, changes), derive_district=derive, locate=moved or "district_adcode" in changes
     )
-    require_write(principal, record.district_adcode)  # the district it moves to, too
+    require_write(target.principal, record.district_adcode)  # the district it moves to, too
     if record.model_dump() == record_values(row):
         return FacilityView(row, detailed=True)
     if record.code != row["code"]:
         _check_code_free(conn, record.code)
-    return _write(conn, caller, row, expected, facility_edits.record_values(record), "update", utc_now(now))
+    return _write(conn, caller, row, target.expected, facility_edits.record_values(record), "update", utc_now(now))
 
 
 def delete_facility(
     conn: Connection, caller: Caller, facility_id: int, versions: ExpectedVersions, now: datetime | None = None
 ) -> FacilityView:
     """Soft delete: status `closed` and `deleted_at`; the row stays, restorable by an admin."""
-    principal = require_role(caller.principal, "editor")
-    row = _found(conn, facility_id)
-    require_write(principal, row["district_adcode"])
-    _not_deleted(row)
-    expected = _expected(row, versions, required=True)
+    target = _editable(conn, caller, facility_id, versions, version_required=True)
     moment = utc_now(now)
-    return _write(conn, caller, row, expected, {"status": "closed", "deleted_at": moment}, "delete", moment)
+    values = {"status": "closed", "deleted_at": moment}
+    return _write(conn, caller, target.row, target.expected, values, "delete", moment)
 
 
 def _status_before_deletion(conn: Connection, row: RowMapping) -> str:
@@ -261,14 +275,10 @@ def verify_facility(
     now: datetime | None = None,
 ) -> FacilityView:
     """Record that the caller checked the facility today (local date): last_verified_at and _by."""
-    principal = require_role(caller.principal, "editor")
-    row = _found(conn, facility_id)
-    require_write(principal, row["district_adcode"])
-    _not_deleted(row)
-    expected = _expected(row, versions, required=False)
+    target = _editable(conn, caller, facility_id, versions, version_required=False)
     moment = utc_now(now)
-    values = {"last_verified_at": moment.astimezone(policy.zone).date(), "last_verified_by": principal.actor}
-    return _write(conn, caller, row, expected, values, "verify", moment)
+    values = {"last_verified_at": moment.astimezone(policy.zone).date(), "last_verified_by": target.principal.actor}
+    return _write(conn, caller, target.row, target.expected, values, "verify", moment)
 
 
 def facility_history(

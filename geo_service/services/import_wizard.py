@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -44,52 +43,28 @@ class Preview:
     problem: str | None  # a column mapping or CRS the check refused, in Chinese / English
 
 
-def _request(
-    file_name: str, data: bytes, crs: str, mapping: Mapping[str, str] | None, layer: str | None
-) -> ImportRequest:
-    return ImportRequest(file_name=file_name, data=data, crs=crs, dry_run=True, mapping=mapping, layer=layer)
-
-
-def preview(
-    engine: Engine,
-    principal: Principal | None,
-    file_name: str,
-    data: bytes,
-    *,
-    crs: str,
-    mapping: Mapping[str, str] | None,
-    layer: str | None,
-    policy: ImportPolicy,
-) -> Preview:
-    """Read and dry-run the file (writes nothing); FileRefused when it cannot be read at all."""
+def preview(engine: Engine, principal: Principal | None, request: ImportRequest, policy: ImportPolicy) -> Preview:
+    """Read and dry-run the file (writes nothing); FileRefused when it cannot be read at all. An empty
+    `crs` reads the file (as WGS-84) to show its headers, and asks for the coordinate system."""
     known = require_role(principal, "editor")
-    file: ImportFile = imports.read_import(_request(file_name, data, crs or "wgs84", mapping, layer), policy.limits)
+    asked = replace(request, dry_run=True, crs=request.crs or "wgs84")
+    file: ImportFile = imports.read_import(asked, policy.limits)
     table = file.table
     report, problem = None, None
     try:
-        if not crs.strip():
+        if not request.crs.strip():
             raise InvalidParameter("crs", "请选择坐标系 (choose the coordinate system of the file)", "body")
         report = imports.check_import(engine, known, file, policy).report
     except (FileRefused, InvalidParameter) as exc:
         problem = str(exc)
+    headers = list(table.headers)
     return Preview(
-        file_name, table.format, table.encoding, table.layer, table.source_crs, list(table.headers), report, problem
+        request.file_name, table.format, table.encoding, table.layer, table.source_crs, headers, report, problem
     )
 
 
 def commit(
-    engine: Engine,
-    principal: Principal | None,
-    file_name: str,
-    data: bytes,
-    *,
-    crs: str,
-    mapping: Mapping[str, str] | None,
-    layer: str | None,
-    skip_rejected: bool,
-    context: AuditContext,
-    policy: ImportPolicy,
+    engine: Engine, principal: Principal | None, request: ImportRequest, context: AuditContext, policy: ImportPolicy
 ) -> ImportReport:
     """Write the file (imports.run_import): ImportRejected with the report when rows are rejected."""
-    request = replace(_request(file_name, data, crs, mapping, layer), dry_run=False, skip_rejected=skip_rejected)
-    return imports.run_import(engine, principal, request, context, policy=policy)
+    return imports.run_import(engine, principal, replace(request, dry_run=False), context, policy=policy)
