@@ -83,3 +83,10 @@ def _split(g: nx.DiGraph, start: int, end: int, points: list[tuple[float, int]],
         previous, previous_share = ("point", i), share
     step = 1 - previous_share
     g.add_edge(previous, end, length=step * arc["length"], time=step * arc["time"])
+
+
+def write_network(path: Path, extract: str = "Helsinki", profiles: tuple[str, ...] = ("ebike", "drive")) -> Path:
+    """A network file as `geo-service network build` writes it, from a test extract."""
+    built = graphs(extract)
+    meta = network_build.build_meta(EXTRACTS[extract])
+    return network_build.write(path, meta, {name: built[name] for name in profiles})
