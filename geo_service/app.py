@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
 from geo_service.api import (
+    along_route,
     audit,
     coverage,
     edits,
@@ -154,7 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(edits.router)  # after nearest: /facilities/nearest is not a facility id
-    for module in (reports, coverage, audit, imports, exports):
+    for module in (along_route, reports, coverage, audit, imports, exports):
         app.include_router(module.router)
     maps.install(app, settings)
     ogc.install(app, settings)
