@@ -30,6 +30,7 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 PIECE_M = 50.0  # segments are indexed in pieces no longer than this
 _CANDIDATES = 8  # piece midpoints examined per point before the exactness check
+DETOUR = 1.4  # road distance over straight distance assumed for the first search bound
 _NONE = -1
 
 
@@ -204,6 +205,25 @@ def _path_time(index: RoadIndex, reach: _Reach, exit_row: int, node: int) -> flo
         chain.append(int(tree[chain[-1]]))
     nodes = np.asarray(chain[::-1], dtype=np.int64)
     return float(index.arc_times(nodes[:-1], nodes[1:]).sum())
+
+
+def first_bound(index: RoadIndex, origin: Attachments, targets: Attachments, eligible: BoolArray, k: int) -> float:
+    """A starting bound that usually holds k eligible targets at once: the k-th nearest of them by air
+    (between snapped points, in the frame), stretched by DETOUR. Only a guess — nearest_by_road stays
+    exact whatever it is — but one Dijkstra instead of several doublings."""
+    candidates = np.flatnonzero(eligible)
+    if len(candidates) == 0:
+        return 0.0
+    here = _snapped_xy(index, origin.snaps)
+    gaps = np.hypot(*(_snapped_xy(index, targets.snaps, candidates) - here).T)
+    kth = np.partition(gaps, min(k, len(gaps)) - 1)[min(k, len(gaps)) - 1]
+    return float(kth) * DETOUR + 1.0
+
+
+def _snapped_xy(index: RoadIndex, snaps: Snaps, rows: IntArray | None = None) -> FloatArray:
+    segment, t = (snaps.segment, snaps.t) if rows is None else (snaps.segment[rows], snaps.t[rows])
+    a, b = index.xy[index.ends[segment, 0]], index.xy[index.ends[segment, 1]]
+    return a + t[:, None] * (b - a)
 
 
 def _first_accepted(ordered: list[int], k: int, accept: Callable[[int], bool] | None) -> list[int]:

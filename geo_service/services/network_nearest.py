@@ -19,7 +19,7 @@ from pyproj import Geod
 
 from geo_service import vocab
 from geo_service.analysis.hours import OpenState
-from geo_service.analysis.network import nearest_by_road
+from geo_service.analysis.network import first_bound, nearest_by_road
 from geo_service.errors import InvalidParameter
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
 from geo_service.services.nearest import Located, NearestHit, NearestQuery, NearestService
@@ -27,7 +27,7 @@ from geo_service.services.network import FacilityTargets, NetworkInfo, NetworkSe
 from geo_service.services.validation import check_codes
 
 _GEOD = Geod(ellps="WGS84")
-_FIRST_BOUND_M = 2_000.0
+_FIRST_BOUND_M = 1_000.0  # the least first search bound
 PROFILES = ("walk", "ebike", "drive", "truck")
 
 
@@ -68,14 +68,11 @@ def find_by_road(
     if len(snapshot) == 0:
         return RoadNearestResult(snapshot, (at.lon, at.lat), at, profile, snap_m, cap, info, [])
     targets = roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
+    eligible = _eligible(snapshot, targets, query)
+    first = max(_FIRST_BOUND_M, first_bound(index, origin, targets.attachments, eligible, at.limit))
+    accept = _open_filter(at) if query.open_now else None
     found = nearest_by_road(
-        index,
-        origin,
-        targets.attachments,
-        at.limit,
-        (min(_FIRST_BOUND_M, cap), cap),
-        eligible=_eligible(snapshot, targets, query),
-        accept=_open_filter(at) if query.open_now else None,
+        index, origin, targets.attachments, at.limit, (min(first, cap), cap), eligible=eligible, accept=accept
     )
     hits = _hits(at, targets, found.positions, found.distance_m, found.time_s)
     return RoadNearestResult(snapshot, (at.lon, at.lat), at, profile, snap_m, found.searched_m, info, hits)
