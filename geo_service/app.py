@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
 from geo_service.api import (
+    along_route,
     audit,
     coverage,
     edits,
@@ -40,6 +41,7 @@ from geo_service.api.security_headers import SecurityHeadersMiddleware
 from geo_service.console import install as console
 from geo_service.db.engine import make_engine
 from geo_service.services.nearest import NearestService
+from geo_service.services.network import NetworkService
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,11 +54,20 @@ async def _refresh(service: NearestService[NearestFeatures]) -> None:
         log.warning("nearest index not refreshed: %s", exc.__class__.__name__)
 
 
-async def _keep_index_fresh(service: NearestService[NearestFeatures], every_s: float) -> None:
-    """Poll the data revision so edits reach this worker's index within about `every_s` seconds."""
+async def _refresh_roads(roads: NetworkService) -> None:
+    try:
+        await asyncio.to_thread(roads.refresh)
+    except Exception:  # a damaged file must not stop the poller: keep serving the last network
+        log.exception("road network not refreshed")
+
+
+async def _keep_index_fresh(service: NearestService[NearestFeatures], roads: NetworkService, every_s: float) -> None:
+    """Poll the data revision so edits reach this worker's index within about `every_s` seconds, and the
+    road network file so a new build is served within the same delay."""
     while True:
         await asyncio.sleep(every_s)
         await _refresh(service)
+        await _refresh_roads(roads)
 
 
 class GeoServiceApp(FastAPI):
@@ -76,9 +87,14 @@ class GeoServiceApp(FastAPI):
         await self._edge(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == nearest.NEAREST_PATH and scope["method"] == "GET":
+        if (
+            scope["type"] == "http"
+            and scope["path"] == nearest.NEAREST_PATH
+            and scope["method"] == "GET"
+            and nearest.ROAD_QUERY not in scope["query_string"]
+        ):
             scope["route"] = self._nearest_route
-            await nearest.fast_path(self.state.nearest, scope, send)
+            await nearest.fast_path(self.state.nearest, scope, send, self.state.roads)
             return
         await super().__call__(scope, receive, send)
 
@@ -114,8 +130,10 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
+        app.state.roads = NetworkService(settings.network_path, settings.network_max_snap_m)
         await _refresh(app.state.nearest)
-        poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, settings.index_refresh_s))
+        await _refresh_roads(app.state.roads)
+        poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))
         try:
             yield
         finally:
@@ -137,7 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(edits.router)  # after nearest: /facilities/nearest is not a facility id
-    for module in (reports, coverage, audit, imports, exports):
+    for module in (along_route, reports, coverage, audit, imports, exports):
         app.include_router(module.router)
     maps.install(app, settings)
     ogc.install(app, settings)

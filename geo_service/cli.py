@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.logging import RichHandler
 
-from geo_service import cli_accounts, cli_imports, cli_planning
+from geo_service import cli_accounts, cli_imports, cli_network, cli_planning
 from geo_service.cli_support import console, open_database, run_steps
 from geo_service.db import migrate
 from geo_service.services import setup
@@ -28,6 +28,7 @@ db_app = typer.Typer(help="Schema migrations (Alembic) on GEO_DB_URL.", no_args_
 app.add_typer(db_app, name="db")
 app.add_typer(cli_accounts.users_app, name="users")
 app.add_typer(cli_accounts.keys_app, name="keys")
+app.add_typer(cli_network.network_app, name="network")
 app.command("coverage")(cli_planning.coverage)
 app.command("plan")(cli_planning.plan)
 app.command("import", help=cli_imports.IMPORT_HELP)(cli_imports.import_file)

@@ -168,6 +168,20 @@ class Settings(BaseSettings):
         description="Most facilities in one export (422 above); keep it ≤ import_max_rows so an export imports again.",
     )
 
+    network_path: Path = Field(
+        default=PROJECT_ROOT / "var" / "network.npz",
+        description="Road network file written by `geo-service network build`; loaded at start and when it changes.",
+    )
+    network_max_distance_m: float = Field(
+        default=50_000, gt=0, description="Cap on the road distance searched by metric=network (and max_distance_m)."
+    )
+    network_max_snap_m: float = Field(
+        default=2_000, gt=0, description="A point farther than this from every road of the profile is refused (422)."
+    )
+    route_max_points: int = Field(default=20_000, ge=2, description="Most vertices of a route to search along.")
+    route_max_length_m: float = Field(default=1_000_000, gt=0, description="Longest route to search along (metres).")
+    route_max_buffer_m: float = Field(default=5_000, gt=0, description="Cap on buffer_m of along-route searches.")
+
     @property
     def is_sqlite(self) -> bool:
         return self.db_url.startswith("sqlite")

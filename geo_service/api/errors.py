@@ -7,9 +7,12 @@ where FastAPI's handlers do not run (the fast path of the nearest route).
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -179,3 +182,20 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error_type in _MAPPING:
         app.add_exception_handler(error_type, handle)
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+
+
+def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 body, except that non-finite numbers echoed from the request (Python's JSON reader
+    accepts NaN and Infinity) are written as text: the standard JSON writer refuses them, which was a 500."""
+    return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    return value

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Scope, Send
 
 from geo_layers.facilities import NearestFeatures, collection_bytes
@@ -21,10 +22,15 @@ from geo_layers.navigation import TRAVEL_MODES, TravelMode, format_point
 from geo_service.analysis.crs import COORD_SYSTEMS
 from geo_service.api import query_params as qp
 from geo_service.api.errors import error_response
+from geo_service.errors import InvalidParameter
 from geo_service.services.nearest import NearestQuery, NearestResult, NearestService
+from geo_service.services.network import NetworkService
+from geo_service.services.network_nearest import PROFILES, RoadNearestResult, find_by_road
 from geo_service.settings import Settings
 
 NEAREST_PATH = "/api/v1/facilities/nearest"
+METRICS = ("straight", "network")
+ROAD_QUERY = b"metric=network"  # such queries take the FastAPI route (thread pool), not the fast path
 Service = NearestService[NearestFeatures]
 _NUMBER, _LIST = {"type": "number"}, {"type": "array", "items": {"type": "string"}}
 
@@ -51,6 +57,14 @@ def _parameters(settings: Settings) -> dict[str, Any]:
             ("limit", limit, False, "how many facilities"),
             ("max_distance_m", radius, False, "search radius in metres (geodesic)"),
             ("mode", {"enum": list(TRAVEL_MODES), "default": "ride"}, False, "travel mode of the navigation links"),
+            (
+                "metric",
+                {"enum": list(METRICS), "default": "straight"},
+                False,
+                "straight: geodesic distance; network: ranked by distance along roads (needs `geo-service "
+                "network build`), with network_distance_m, travel_time_s and snap_distance_m",
+            ),
+            ("profile", {"enum": list(PROFILES), "default": "ebike"}, False, "travel profile of metric=network"),
         ]
     )
 
@@ -71,12 +85,16 @@ def router(settings: Settings) -> APIRouter:
 
 
 async def nearest(request: Request) -> Response:
-    """Documents the route and serves it when the fast path is not in front (same code path)."""
+    """Documents the route and serves it when the fast path is not in front (same code path): the
+    application sends metric=network here, whose Dijkstra runs in the thread pool, off the event loop."""
     service: Service = request.app.state.nearest
-    return Response(answer(service, request.scope["query_string"]), media_type="application/geo+json")
+    raw = request.scope["query_string"]
+    roads = request.app.state.roads
+    body = await run_in_threadpool(answer, service, raw, roads) if ROAD_QUERY in raw else answer(service, raw, roads)
+    return Response(body, media_type="application/geo+json")
 
 
-def answer(service: Service, raw_query: bytes) -> bytes:
+def answer(service: Service, raw_query: bytes, roads: NetworkService | None = None) -> bytes:
     """The GeoJSON body for a raw query string; raises InvalidParameter / DatabaseUnavailable."""
     params = qp.parse_query(raw_query)
     query = NearestQuery(
@@ -91,6 +109,11 @@ def answer(service: Service, raw_query: bytes) -> bytes:
         max_distance_m=qp.optional_float(params, "max_distance_m"),
     )
     mode: TravelMode = qp.choice(params, "mode", TRAVEL_MODES, "ride")  # type: ignore[assignment]
+    if qp.choice(params, "metric", METRICS, "straight") == "network":
+        if roads is None:
+            raise InvalidParameter("metric", "this server has no road network")
+        profile = qp.choice(params, "profile", PROFILES, "ebike")
+        return _road_collection(find_by_road(service, roads, query, profile), mode, service.settings.nav_app_name)
     return _collection(service.find(query), mode, service.settings.nav_app_name)
 
 
@@ -117,16 +140,47 @@ def _collection(result: NearestResult[NearestFeatures], mode: TravelMode, app: s
     return collection_bytes(features, members)
 
 
+def _road_collection(result: RoadNearestResult[NearestFeatures], mode: TravelMode, app: str) -> bytes:
+    rider = format_point(*result.origin)
+    features = [
+        result.snapshot.presented.complete(
+            road.hit.position,
+            distance_m=road.hit.distance_m,
+            bearing_deg=road.hit.bearing_deg,
+            open_state=road.hit.open_state.value,
+            mode=mode,
+            app=app,
+            origin=rider,
+            road=(road.network_distance_m, road.travel_time_s, road.facility_snap_m),
+        )
+        for road in result.hits
+    ]
+    lon, lat = result.origin
+    network = result.network
+    members = {
+        "numberReturned": len(features),
+        "query": {
+            **{"lon": lon, "lat": lat, "crs": "wgs84", "evaluated_at": result.located.wall_clock.isoformat()},
+            **{"metric": "network", "profile": result.profile, "snap_distance_m": round(result.snap_distance_m, 1)},
+            "searched_m": result.searched_m,
+        },
+        "data_revision": result.snapshot.revision,
+        "network": {"path": network.path, "source": network.source, "built_at": network.built_at},
+        "attribution": network.attribution,
+    }
+    return collection_bytes(features, members)
+
+
 _HEADERS = [(b"content-type", b"application/geo+json")]
 
 
-async def fast_path(service: Service, scope: Scope, send: Send) -> None:
+async def fast_path(service: Service, scope: Scope, send: Send, roads: NetworkService | None = None) -> None:
     """Serve a GET of NEAREST_PATH as a bare ASGI call, outside FastAPI's middleware and routing.
 
     Errors are mapped by api.errors.error_response, exactly as FastAPI's handlers would; an unexpected
     exception propagates to the server (a 500)."""
     try:
-        body = answer(service, scope["query_string"])
+        body = answer(service, scope["query_string"], roads)
     except Exception as exc:
         response = error_response(exc)
         if response is None:

@@ -46,6 +46,7 @@ class FacilitySnapshot(Generic[P]):
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     kinds: NDArray[np.str_]
+    truck_spaces: NDArray[np.int64]  # truck parking spaces (0 where none)
     amenity_bits: tuple[int, ...]  # AMENITY_BIT mask per facility
     amenity_counts: Mapping[str | None, Mapping[int, int]]  # kind → amenity bit → facilities with it
     hours: tuple[OpeningHours | None, ...]
@@ -100,6 +101,7 @@ def build_snapshot(
         lon=lon,
         lat=lat,
         kinds=kinds,
+        truck_spaces=np.array([row["truck_parking_spaces"] or 0 for row in rows], dtype=np.int64),
         amenity_bits=bits,
         amenity_counts={kind: _amenity_counts(bits, index.members) for kind, index in by_kind.items()},
         hours=tuple(parse_hours(row["opening_hours"], holiday_country) for row in rows),

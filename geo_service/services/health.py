@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from geo_service.db import migrate
+from geo_service.services.network import NetworkInfo
 
 
 @dataclass(frozen=True)
@@ -18,19 +19,23 @@ class Readiness:
     revision: str | None
     expected_revision: str | None
     problem: str | None = None
+    road_network: NetworkInfo | None = None  # the file served for metric=network (None: straight-line only)
 
     def as_dict(self) -> dict[str, Any]:
         return {"status": "ready" if self.ready else "not ready", **asdict(self)}
 
 
-def readiness(engine: Engine) -> Readiness:
-    """Ready when the database answers and is migrated to the revision this code expects."""
+def readiness(engine: Engine, road_network: NetworkInfo | None = None) -> Readiness:
+    """Ready when the database answers and is migrated to the revision this code expects; a missing road
+    network does not make a worker unready (answers stay straight-line), it is reported."""
     expected = migrate.head_revision()
     backend = engine.dialect.name
     try:
         revision = migrate.current_revision(engine)
     except SQLAlchemyError as exc:
-        return Readiness(False, backend, None, expected, f"database unreachable: {exc.__class__.__name__}")
+        problem = f"database unreachable: {exc.__class__.__name__}"
+        return Readiness(False, backend, None, expected, problem, road_network)
     if revision != expected:
-        return Readiness(False, backend, revision, expected, "schema not current: run `geo-service db upgrade`")
-    return Readiness(True, backend, revision, expected)
+        problem = "schema not current: run `geo-service db upgrade`"
+        return Readiness(False, backend, revision, expected, problem, road_network)
+    return Readiness(True, backend, revision, expected, None, road_network)

@@ -59,6 +59,17 @@ class NearestResult(Generic[P]):
     hits: list[NearestHit]
 
 
+@dataclass(slots=True)
+class Located(Generic[P]):
+    """A checked nearest query, ready to search (see NearestService.locate)."""
+
+    snapshot: FacilitySnapshot[P]
+    lon: float  # WGS-84
+    lat: float
+    limit: int
+    wall_clock: datetime
+
+
 class NearestService(Generic[P]):
     """Owns the current snapshot; `find` is pure CPU work, `refresh` talks to the database.
 
@@ -89,6 +100,17 @@ class NearestService(Generic[P]):
 
     def find(self, query: NearestQuery) -> NearestResult[P]:
         """Validate, convert the position to WGS-84, and return the nearest accepted facilities."""
+        at = self.locate(query)
+        snapshot, lon, lat, limit, wall_clock = at.snapshot, at.lon, at.lat, at.limit, at.wall_clock
+        mask = amenity_mask(query.amenities)
+        kinds: Sequence[str | None] = list(query.kinds) or [None]
+        hits = [hit for kind in kinds for hit in self._search(snapshot, kind, lon, lat, limit, mask, query, wall_clock)]
+        if len(kinds) > 1:
+            hits.sort(key=lambda hit: (hit.distance_m, hit.position))
+        return NearestResult(snapshot, (lon, lat), wall_clock, hits[:limit])
+
+    def locate(self, query: NearestQuery) -> Located[P]:
+        """The checked query: current snapshot, WGS-84 origin inside the service area, limit, local time."""
         snapshot = self.snapshot
         if snapshot is None:
             raise DatabaseUnavailable("the facility index is not loaded yet")
@@ -98,12 +120,7 @@ class NearestService(Generic[P]):
             lon, lat = (float(v) for v in crs.to_wgs84(lon, lat, query.coord_system))
         self._check_service_area(snapshot, lon, lat, query)
         wall_clock = local_time(query.at or datetime.now(self.zone), self.zone)
-        mask = amenity_mask(query.amenities)
-        kinds: Sequence[str | None] = list(query.kinds) or [None]
-        hits = [hit for kind in kinds for hit in self._search(snapshot, kind, lon, lat, limit, mask, query, wall_clock)]
-        if len(kinds) > 1:
-            hits.sort(key=lambda hit: (hit.distance_m, hit.position))
-        return NearestResult(snapshot, (lon, lat), wall_clock, hits[:limit])
+        return Located(snapshot, lon, lat, limit, wall_clock)
 
     def _search(
         self,

@@ -93,14 +93,25 @@ class NearestFeatures:
         mode: TravelMode,
         app: str,
         origin: tuple[str, str],
+        road: tuple[float, float, float] | None = None,
+        along: tuple[float, float, str] | None = None,
     ) -> bytes:
         """The feature at `position` with distance, bearing, open state and deep links from `origin`
-        (geo_layers.navigation.format_point of the rider), formatted directly: `open_state` is one of
+        (geo_layers.navigation.format_point of the rider), and with `road` (network metres, seconds, the
+        facility's distance to the road) when measured by road, `along` (along_m, offset_m, side) on a
+        route; formatted directly: `open_state` is one of
         open/closed/unknown and the links are URL-safe, so the only values formatted are two finite floats."""
         links = navigation_links_json(self._points[position], self._labels[position], mode=mode, app=app, origin=origin)
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
+        by_road = (
+            ""
+            if road is None
+            else (f',"network_distance_m":{road[0]:.1f},"travel_time_s":{road[1]:.1f},"snap_distance_m":{road[2]:.1f}')
+        )
+        if along is not None:  # side is "left" or "right": formatted as is
+            by_road += f',"along_m":{along[0]:.1f},"offset_m":{along[1]:.1f},"side":"{along[2]}"'
         extra = (
-            f',"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
+            f'{by_road},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
         return self._prefixes[position] + extra.encode()

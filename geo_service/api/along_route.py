@@ -1,0 +1,54 @@
+"""POST /api/v1/facilities/along-route — stations along a driver's route, in the order met."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from geo_layers.facilities import NearestFeatures, collection_bytes
+from geo_layers.navigation import format_point
+from geo_service.errors import InvalidParameter
+from geo_service.services.along_route import AlongRouteResult, AlongRouteSpec, along_route
+
+router = APIRouter(prefix="/api/v1", tags=["facilities"])
+
+
+@router.post(
+    "/facilities/along-route",
+    summary="Open facilities within buffer_m of a route, ordered by distance along it, with side of the road",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def facilities_along_route(spec: AlongRouteSpec, request: Request) -> Response:
+    try:
+        result = along_route(request.app.state.nearest, spec)
+    except InvalidParameter as exc:  # every parameter arrives in the JSON body
+        raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
+    return Response(
+        _collection(result, spec, request.app.state.settings.nav_app_name), media_type="application/geo+json"
+    )
+
+
+def _collection(result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec, app: str) -> bytes:
+    start = format_point(*result.start)
+    features = [
+        result.snapshot.presented.complete(
+            hit.position,
+            distance_m=hit.offset_m,
+            bearing_deg=hit.bearing_deg,
+            open_state=hit.open_state.value,
+            mode=spec.mode,
+            app=app,
+            origin=start,
+            along=(hit.along_m, hit.offset_m, hit.side),
+        )
+        for hit in result.hits
+    ]
+    members = {
+        "numberReturned": len(features),
+        "route": {"length_m": round(result.route_length_m, 1), "points": result.route_points, "crs": "wgs84"},
+        "query": {"buffer_m": spec.buffer_m, "evaluated_at": result.evaluated_at.isoformat()},
+        "distance": "geodesic: along_m along the route from its start, offset_m (= distance_m) from the route",
+        "data_revision": result.snapshot.revision,
+    }
+    return collection_bytes(features, members)

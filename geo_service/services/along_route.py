@@ -1,0 +1,127 @@
+"""Stations along a driver's route (`POST /api/v1/facilities/along-route`): the open facilities within
+`buffer_m` of the route, in the order the driver meets them, with along_m, offset_m and the side.
+
+Answered from the nearest index's in-memory snapshot (no database round trip): its KD-tree on unit
+vectors gives the few candidates near the route, analysis.corridor measures them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Literal
+
+import numpy as np
+from geojson_pydantic import LineString
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from geo_service import vocab
+from geo_service.analysis import corridor
+from geo_service.analysis.crs import CoordSystem
+from geo_service.analysis.hours import OpenState, local_time
+from geo_service.errors import DatabaseUnavailable, InvalidParameter
+from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
+from geo_service.services.nearest import NearestService
+from geo_service.services.route_input import RouteFormat, check_length, read_route
+from geo_service.services.validation import check_codes
+
+
+class AlongRouteSpec(BaseModel):
+    """Which stations lie along this route?"""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    route: LineString | str = Field(
+        description="GeoJSON LineString, GPX file content, encoded polyline, or `lon,lat;lon,lat;…`"
+    )
+    route_format: RouteFormat | None = Field(default=None, description="how `route` is written (default: inferred)")
+    polyline_precision: int = Field(default=5, ge=1, le=7, description="decimal places of an encoded polyline")
+    crs: CoordSystem = Field(default="wgs84", description="wgs84, gcj02 (Amap/Tencent) or bd09 (Baidu)")
+    buffer_m: float = Field(default=1000, gt=0, allow_inf_nan=False, description="corridor half-width in metres")
+    kind: tuple[str, ...] = Field(default=(), description="facility kinds (any of)")
+    amenity: tuple[str, ...] = Field(default=(), description="required amenities (all of)")
+    open_now: bool = Field(default=False, description="only facilities open at `at` (default now)")
+    at: datetime | None = None
+    truck_parking: bool = Field(default=False, description="only facilities with truck parking")
+    min_truck_spaces: int = Field(default=0, ge=0, description="at least this many truck parking spaces")
+    limit: int = Field(default=100, ge=1, le=1000, description="most facilities returned, in order along the route")
+    mode: Literal["ride", "drive", "walk"] = Field(default="drive", description="travel mode of the navigation links")
+
+
+@dataclass(frozen=True)
+class AlongHit:
+    position: int
+    along_m: float
+    offset_m: float
+    side: str  # left | right of the direction of travel
+    bearing_deg: float  # from the route to the facility
+    open_state: OpenState
+
+
+@dataclass(frozen=True)
+class AlongRouteResult(Generic[P]):
+    snapshot: FacilitySnapshot[P]
+    route_length_m: float
+    route_points: int
+    start: tuple[float, float]
+    evaluated_at: datetime
+    hits: list[AlongHit]
+
+
+def _eligible(snapshot: FacilitySnapshot[P], rows: NDArray[np.int64], spec: AlongRouteSpec) -> NDArray[np.int64]:
+    positions = snapshot.by_kind[None].members[rows].astype(np.int64)
+    keep = np.ones(len(positions), dtype=bool)
+    if spec.kind:
+        keep &= np.isin(snapshot.kinds[positions], list(spec.kind))
+    mask = amenity_mask([*spec.amenity, *(["truck_parking"] if spec.truck_parking else [])])
+    if mask:
+        keep &= np.array([snapshot.amenity_bits[p] & mask == mask for p in positions.tolist()], dtype=bool)
+    if spec.min_truck_spaces:
+        keep &= snapshot.truck_spaces[positions] >= spec.min_truck_spaces
+    return positions[keep]
+
+
+def along_route(nearest: NearestService[P], spec: AlongRouteSpec) -> AlongRouteResult[P]:
+    snapshot = nearest.snapshot
+    if snapshot is None:
+        raise DatabaseUnavailable("the facility index is not loaded yet")
+    settings = nearest.settings
+    if spec.buffer_m > settings.route_max_buffer_m:
+        raise InvalidParameter("buffer_m", f"must be at most {settings.route_max_buffer_m:g} m", location="body")
+    check_codes("kind", spec.kind, vocab.KINDS)
+    check_codes("amenity", spec.amenity, vocab.AMENITIES)
+    lon, lat = read_route(
+        spec.route, spec.route_format, spec.crs, precision=spec.polyline_precision, max_points=settings.route_max_points
+    )
+    line = corridor.route(lon, lat)
+    check_length(line.length_m, settings.route_max_length_m)
+    wall_clock = local_time(spec.at or datetime.now(nearest.zone), nearest.zone)
+    tree = snapshot.by_kind[None].tree
+    rows = corridor.candidates(line, tree, spec.buffer_m) if tree is not None else np.zeros(0, dtype=np.int64)
+    positions = _eligible(snapshot, rows, spec)
+    found = corridor.along(line, snapshot.lon[positions], snapshot.lat[positions], spec.buffer_m)
+    hits = _hits(snapshot, positions, found, spec, wall_clock)
+    start = (float(lon[0]), float(lat[0]))
+    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits)
+
+
+def _hits(
+    snapshot: FacilitySnapshot[P],
+    positions: NDArray[np.int64],
+    found: corridor.Along,
+    spec: AlongRouteSpec,
+    wall_clock: datetime,
+) -> list[AlongHit]:
+    """In order along the route, open now when asked, at most `limit`."""
+    hits: list[AlongHit] = []
+    for i, row in enumerate(found.positions.tolist()):
+        position = int(positions[row])
+        state = snapshot.open_state(position, wall_clock)
+        if spec.open_now and state is not OpenState.OPEN:
+            continue
+        side = "left" if found.left[i] else "right"
+        along_m, offset_m, bearing = float(found.along_m[i]), float(found.offset_m[i]), float(found.bearing_deg[i])
+        hits.append(AlongHit(position, along_m, offset_m, side, bearing, state))
+        if len(hits) == spec.limit:
+            break
+    return hits

@@ -1,0 +1,115 @@
+"""The road network a worker serves: loaded from the file `geo-service network build` writes.
+
+The file is loaded at start and again whenever its modification time changes (checked with the
+facility index's poll), in the poller's thread: building a network never blocks a serving worker, and a
+half-written file is never seen (the build renames a finished file into place). Without a file every
+answer stays straight-line and `metric=network` is a 422 that says how to build one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from geo_service.analysis import road_graph
+from geo_service.analysis.network import Attachments, RoadIndex
+from geo_service.errors import InvalidParameter
+from geo_service.services.network_build import OSM_CREDIT
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """What answers and /readyz say about the network in use."""
+
+    path: str
+    source: str
+    built_at: str
+    profiles: tuple[str, ...]
+    attribution: str = OSM_CREDIT
+
+
+@dataclass(frozen=True)
+class FacilityTargets:
+    """The facilities of one snapshot snapped to one profile's network."""
+
+    attachments: Attachments
+    near_road: NDArray[np.bool_]  # snapped within the settings' snap distance
+
+
+@dataclass
+class _Loaded:
+    info: NetworkInfo
+    stamp: int
+    indexes: dict[str, RoadIndex]
+    targets: dict[tuple[int, str], FacilityTargets] = field(default_factory=dict)
+
+
+class NetworkService:
+    """Holds this worker's road networks; `refresh` reloads the file when it changed."""
+
+    def __init__(self, path: Path, max_snap_m: float) -> None:
+        self.path, self.max_snap_m = path, max_snap_m
+        self._loaded: _Loaded | None = None
+
+    @property
+    def info(self) -> NetworkInfo | None:
+        loaded = self._loaded
+        return None if loaded is None else loaded.info
+
+    def refresh(self) -> bool:
+        """Load the file if it appeared or changed (drop it if it went away); True when something changed."""
+        try:
+            stamp = self.path.stat().st_mtime_ns
+        except FileNotFoundError:
+            changed, self._loaded = self._loaded is not None, None
+            return changed
+        if self._loaded is not None and self._loaded.stamp == stamp:
+            return False
+        try:
+            stored = road_graph.load(self.path)
+        except (OSError, ValueError, KeyError) as exc:  # a foreign or damaged file: keep what we have
+            log.warning("road network %s not loaded: %s", self.path, exc)
+            return False
+        meta = stored.meta
+        info = NetworkInfo(str(self.path), str(meta["source"]), str(meta["built_at"]), tuple(stored.graphs))
+        self._loaded = _Loaded(info, stamp, {name: RoadIndex(graph) for name, graph in stored.graphs.items()})
+        log.info("road network %s (%s, built %s): %s", self.path, info.source, info.built_at, ", ".join(info.profiles))
+        return True
+
+    def index(self, profile: str) -> tuple[NetworkInfo, RoadIndex]:
+        loaded = self._current()
+        return loaded.info, _profile(loaded, profile)
+
+    def facility_targets(
+        self, profile: str, revision: int, lon: NDArray[np.float64], lat: NDArray[np.float64]
+    ) -> FacilityTargets:
+        """The facilities of data revision `revision` snapped to `profile` (cached per revision)."""
+        loaded = self._current()
+        index, key = _profile(loaded, profile), (revision, profile)
+        found = loaded.targets.get(key)
+        if found is None:
+            attachments = index.attach(index.snap(lon, lat))
+            found = FacilityTargets(attachments, attachments.snaps.distance_m <= self.max_snap_m)
+            kept = {known: targets for known, targets in loaded.targets.items() if known[0] == revision}
+            loaded.targets = {**kept, key: found}
+        return found
+
+    def _current(self) -> _Loaded:
+        loaded = self._loaded
+        if loaded is None:
+            raise InvalidParameter(
+                "metric", "no road network is built: run `geo-service network build EXTRACT.osm.pbf`"
+            )
+        return loaded
+
+
+def _profile(loaded: _Loaded, profile: str) -> RoadIndex:
+    if profile not in loaded.indexes:
+        raise InvalidParameter("profile", f"must be one of {list(loaded.indexes)} (built), got {profile!r}")
+    return loaded.indexes[profile]

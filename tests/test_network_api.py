@@ -1,0 +1,127 @@
+"""metric=network on GET /api/v1/facilities/nearest, on both backends, over seeded facilities on the real
+Helsinki extract: the answer equals networkx's Dijkstra; the straight-line answer is unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from geo_service.app import create_app
+from geo_service.queries.facilities import insert_facilities
+from geo_service.records import FacilityRecord
+from geo_service.services import setup
+from geo_service.settings import Settings
+from tests.databases import DATA_DIR
+from tests.road_support import brute_graph, road_index, seeded_points, write_network
+
+NEAREST = "/api/v1/facilities/nearest"
+FACILITIES, ORIGINS = 60, 25
+
+
+def _records(lon: np.ndarray, lat: np.ndarray) -> list[FacilityRecord]:
+    return [
+        FacilityRecord(
+            code=f"HEL-{i:03d}",
+            kind="station" if i % 3 else "rest_base",
+            name=f"测试驿站 {i}（合成）",
+            district_adcode="371602",
+            lon=float(x),
+            lat=float(y),
+            amenities=["toilet"] if i % 2 else [],
+            is_sample=True,
+        )
+        for i, (x, y) in enumerate(zip(lon, lat, strict=True))
+    ]
+
+
+@pytest.fixture
+def roads_client(empty_engine: Engine, empty_db_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    setup.upgrade_schema(empty_engine)
+    setup.load_boundaries(empty_engine, DATA_DIR)
+    lon, lat = seeded_points(road_index("Helsinki", "ebike").graph, FACILITIES, seed=21)
+    with empty_engine.begin() as conn:
+        insert_facilities(conn, _records(lon, lat))
+    network = write_network(tmp_path / "network.npz")
+    with TestClient(create_app(Settings(db_url=empty_db_url, network_path=network))) as client:
+        yield client
+
+
+def _get(client: TestClient, **params) -> dict:
+    response = client.get(NEAREST, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_network_nearest_over_http_equals_brute_force(roads_client: TestClient) -> None:
+    index = road_index("Helsinki", "ebike")
+    flon, flat = seeded_points(index.graph, FACILITIES, seed=21)
+    olon, olat = seeded_points(index.graph, ORIGINS, seed=22)
+    g, names = brute_graph(index, index.snap(np.concatenate([flon, olon]), np.concatenate([flat, olat])))
+    for i in range(ORIGINS):
+        body = _get(roads_client, lon=olon[i], lat=olat[i], metric="network", profile="ebike", limit=5)
+        lengths = nx.single_source_dijkstra_path_length(g, names[FACILITIES + i], weight="length")
+        brute = {f"HEL-{f:03d}": lengths[names[f]] for f in range(FACILITIES)}
+        got = [(f["properties"]["code"], f["properties"]["network_distance_m"]) for f in body["features"]]
+        expected = sorted(brute.values())[:5]
+        np.testing.assert_allclose([m for _, m in got], expected, rtol=1e-3, atol=0.06)  # 0.1 m in the JSON
+        assert all(abs(brute[code] - metres) <= max(0.06, 1e-3 * metres) for code, metres in got)
+        assert body["query"]["metric"] == "network" and body["query"]["snap_distance_m"] >= 0
+        assert "OpenStreetMap" in body["attribution"] and body["network"]["source"] == "Helsinki.osm.pbf"
+        assert all(
+            f["properties"]["travel_time_s"] > 0 or f["properties"]["network_distance_m"] == 0 for f in body["features"]
+        )
+
+
+def test_filters_apply_by_road_and_straight_line_stays_the_default(roads_client: TestClient) -> None:
+    index = road_index("Helsinki", "ebike")
+    lon, lat = seeded_points(index.graph, 1, seed=23)
+    params = {"lon": lon[0], "lat": lat[0], "limit": 5}
+    straight = _get(roads_client, **params)
+    assert "network_distance_m" not in straight["features"][0]["properties"] and "attribution" not in straight
+    distances = [f["properties"]["distance_m"] for f in straight["features"]]
+    assert distances == sorted(distances)
+    toilets = _get(roads_client, **params, metric="network", amenity="toilet", kind="station")
+    assert toilets["features"]
+    for feature in toilets["features"]:
+        assert feature["properties"]["kind"] == "station" and "toilet" in feature["properties"]["amenities"]
+    ready = roads_client.get("/readyz").json()
+    assert ready["road_network"]["source"] == "Helsinki.osm.pbf" and ready["road_network"]["built_at"]
+    assert ready["road_network"]["profiles"] == ["ebike", "drive"]
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"metric": "network", "profile": "truck"}, "profile"),  # not built into this file
+        ({"metric": "network", "profile": "boat"}, "profile"),
+        ({"metric": "roads"}, "metric"),
+        ({"metric": "network", "max_distance_m": "nan"}, "max_distance_m"),
+    ],
+)
+def test_bad_network_queries_are_422(roads_client: TestClient, params: dict, parameter: str) -> None:
+    index = road_index("Helsinki", "ebike")
+    response = roads_client.get(NEAREST, params={"lon": index.graph.lon[0], "lat": index.graph.lat[0], **params})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["query", parameter]
+
+
+def test_a_point_far_from_every_road_is_422(roads_client: TestClient) -> None:
+    graph = road_index("Helsinki", "ebike").graph
+    response = roads_client.get(
+        NEAREST, params={"lon": graph.lon.max() + 0.2, "lat": graph.lat.max(), "metric": "network"}
+    )
+    assert response.status_code == 422
+    assert "road" in response.json()["detail"][0]["msg"]
+
+
+def test_without_a_network_file_metric_network_says_how_to_build_one(client) -> None:
+    response = client.get(NEAREST, params={"lon": 117.97, "lat": 37.38, "metric": "network"})
+    assert response.status_code == 422
+    assert "network build" in response.json()["detail"][0]["msg"]
+    assert client.get(NEAREST, params={"lon": 117.97, "lat": 37.38}).status_code == 200
