@@ -18,7 +18,7 @@ import openpyxl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 
-from geo_service.analysis.demand import DEFAULT_METHOD
+from geo_service.analysis.demand import DEFAULT_METHOD, SEAT_SIGMA_M, URBAN_SHARE
 from geo_service.interchange.write_tables import column_widths, xlsx_cell
 from geo_service.services.coverage import DEMAND_CELL_M
 from geo_service.services.site_places import PLACE_METHOD
@@ -103,17 +103,22 @@ _NOTE_LABELS: Final = {
     "site_places": ("新址位置说明", "where a site is"),
     "solver_seconds": ("求解用时（秒）", "solver time (s)"),
     "optimality_gap_bound": ("最优性差距上界", "optimality gap bound"),
-    "demand_pct": ("需求", "demand %"),
-    "area_pct": ("面积", "area %"),
-    "source": ("来源", "source"),
     "sample": ("示例数据", "sample data"),
+}
+#: labels of the members of a note that is itself a mapping (coverage shares, candidates)
+_MEMBER_LABELS: Final = {
+    "demand_pct": ("需求", "demand"),
+    "area_pct": ("面积", "area"),
+    "source": ("来源", "source"),
+    "count": ("数量", "count"),
 }
 #: Chinese of the English sentences the services state (the English is what the API returns)
 _ZH_TEXTS: Final = {
     DISTANCE_METHOD: "直线距离，在以各区县为中心的横轴墨卡托投影中量算（米）",
     DISTRICT_ASSIGNMENT: "每个设施计入其登记的区县（地图、接口和表格使用同一归属）",
-    DEFAULT_METHOD.format(cell=DEMAND_CELL_M): "人口加权网格：各区县常住人口分布在 500 米网格上，"
-    "一半按县城驻地周围的高斯分布（σ 3 公里），一半均匀分布",
+    DEFAULT_METHOD.format(cell=DEMAND_CELL_M): f"人口加权网格：各区县常住人口（年份见各区县）分布在 "
+    f"{DEMAND_CELL_M:g} 米网格上，{URBAN_SHARE:.0%} 按县城驻地周围的高斯分布（σ {SEAT_SIGMA_M / 1000:g} 公里），"
+    "其余均匀分布",
     "supplied weighted points": "用户提供的加权需求点",
     "radius given by the user": "用户指定的半径",
     PLACE_METHOD: "区县：新址所在区县；乡镇：数据中无乡镇边界，未判定（另列最近设施所在乡镇）；"
@@ -211,6 +216,10 @@ def _note_text(value: Any, lang: Lang) -> str:
         return f"{value:,.2f}".rstrip("0").rstrip(".")
     text = str(value)
     return _ZH_TEXTS.get(text, text) if lang == "zh" else text
+
+
+def _member_text(key: str, value: Any, lang: Lang) -> str:
+    return f"{value:.1f}%" if key.endswith("_pct") and isinstance(value, float) else _note_text(value, lang)
 
 
 def _write_notes(sheet: Any, rows: list[tuple[str, str]], lang: Lang) -> None:
