@@ -86,9 +86,14 @@ def _press(shown: browser.Guarded, selector: str, touch: bool) -> None:
     target.tap() if touch else target.click()
 
 
-def _rerun_with(shown: browser.Guarded, count: int, touch: bool) -> None:
+def _rerun(shown: browser.Guarded, touch: bool, **fields: str) -> None:
+    """Fill the panel's fields (by element id) and run the analysis again; back once the new page is ready."""
     page = shown.page
-    page.fill("#gm-pl-count", str(count))
+    for element_id, value in fields.items():
+        if element_id == "gm-pl-district":
+            page.select_option(f"#{element_id}", value)
+        else:
+            page.fill(f"#{element_id}", value)
     with page.expect_navigation():
         _press(shown, ".gm-pl-form button[type=submit]", touch)
     page.wait_for_function("() => document.body.classList.contains('gm-ready')")
@@ -112,7 +117,7 @@ def test_planner_runs_65_sites_and_exports_them(chromium, server, tmp_path: Path
     shown = _open(chromium, f"{base}/maps/coverage?count=10", viewport, touch)
     page = shown.page
     assert page.evaluate(SITES_DRAWN) == 10
-    _rerun_with(shown, 65, touch)
+    _rerun(shown, touch, **{"gm-pl-count": "65"})
     assert "count=65" in page.url and "radius_m" not in page.url and "district=" not in page.url
     assert page.evaluate(SITES_DRAWN) == 65
     assert page.locator(".gm-pl-total td").last.text_content() == "65"
@@ -150,11 +155,7 @@ def test_custom_radius_and_district_run_again_and_read_in_english(chromium, serv
     base, backend = server
     shown = _open(chromium, f"{base}/maps/coverage?lang=en&count=5", browser.DESKTOP, False)
     page = shown.page
-    page.fill("#gm-pl-radius", "500")
-    page.select_option("#gm-pl-district", "371602")
-    with page.expect_navigation():
-        page.click(".gm-pl-form button[type=submit]")
-    page.wait_for_function("() => document.body.classList.contains('gm-ready')")
+    _rerun(shown, False, **{"gm-pl-radius": "500", "gm-pl-district": "371602"})
     assert "radius_m=500" in page.url and "preset" not in page.url and "district=371602" in page.url
     assert page.locator("#gm-pl-preset option:checked").text_content() == "Custom (500 m)"
     assert page.locator(".gm-pl-table tbody tr").count() == 2  # 滨城区 and the total

@@ -5,7 +5,6 @@ language, number formats, widths, frozen header, notes), and the exports of the 
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
 from tests import planner_data
 from tests.databases import BACKENDS, loaded_database
+from tests.test_maps_coverage_layers import _layer_configs
 
 COUNT = 12  # sites per export here (the map's 65 is checked in the browser journey)
 
@@ -41,14 +41,6 @@ def planner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 def _sheet_rows(body: bytes, sheet: str) -> list[tuple]:
     return list(openpyxl.load_workbook(io.BytesIO(body))[sheet].iter_rows(values_only=True))
-
-
-def _layer_configs(html: str) -> dict[str, dict]:
-    decoder, configs = json.JSONDecoder(), {}
-    for match in re.finditer(r"GeoMaps\.addLayer\(map_\w+, ", html):
-        config, _ = decoder.raw_decode(html, match.end())
-        configs[config["id"]] = config
-    return configs
 
 
 def test_every_count_uses_the_stated_district(planner) -> None:
@@ -105,6 +97,8 @@ def test_planner_workbook_reads_as_a_table_in_chinese(planner) -> None:
     assert notes["服务半径（米）"] == "1,000" and notes["人口年份"] == "2010" and notes["建议新址数"] == str(COUNT)
     assert notes["距离计算"].startswith("直线距离") and notes["需求模型"].startswith("人口加权网格")
     assert notes["区县归属"].startswith("每个设施计入其登记的区县")
+    assert notes["规划前覆盖率"].startswith("需求 ") and notes["规划前覆盖率"].endswith("%")
+    assert notes["候选点"].startswith("来源 未覆盖的 500 米网格中心；数量 ")
 
 
 def test_planner_workbook_in_english(planner) -> None:

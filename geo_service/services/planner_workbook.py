@@ -180,9 +180,14 @@ def _write_table(sheet: Any, columns: Sequence[Column], rows: Sequence[Mapping[s
 
 def _header(sheet: Any, headers: list[str], values: list[list[Any]]) -> None:
     """Bold, wrapped, frozen header and widths fitted to the header and the (rounded) values."""
-    sheet.freeze_panes = "A2"
     shown = [[round(v, 2) if isinstance(v, float) else v for v in row] for row in values[:200]]
-    for index, width in enumerate(column_widths(headers, shown)):
+    _bold_header(sheet, headers, column_widths(headers, shown))
+
+
+def _bold_header(sheet: Any, headers: Sequence[str], widths: Sequence[float]) -> None:
+    """The column widths, then the header row (bold, wrapped), frozen above the rows that follow."""
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(widths):
         sheet.column_dimensions[openpyxl.utils.get_column_letter(index + 1)].width = width
     cells = []
     for header in headers:
@@ -208,9 +213,8 @@ def _note_text(value: Any, lang: Lang) -> str:
     if isinstance(value, list | tuple):
         return "、".join(_note_text(v, lang) for v in value) if lang == "zh" else ", ".join(map(str, value))
     if isinstance(value, Mapping):
-        parts = [
-            f"{_NOTE_LABELS.get(k, (k, k))[0 if lang == 'zh' else 1]} {_note_text(v, lang)}" for k, v in value.items()
-        ]
+        index = 0 if lang == "zh" else 1
+        parts = [f"{_MEMBER_LABELS.get(k, (k, k))[index]} {_member_text(k, v, lang)}" for k, v in value.items()]
         return "；".join(parts) if lang == "zh" else "; ".join(parts)
     if isinstance(value, float):
         return f"{value:,.2f}".rstrip("0").rstrip(".")
@@ -223,16 +227,7 @@ def _member_text(key: str, value: Any, lang: Lang) -> str:
 
 
 def _write_notes(sheet: Any, rows: list[tuple[str, str]], lang: Lang) -> None:
-    headers = list(NOTE_HEADERS[lang])
-    sheet.freeze_panes = "A2"
-    sheet.column_dimensions["A"].width = 22
-    sheet.column_dimensions["B"].width = 90
-    head = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = Font(bold=True)
-        head.append(cell)
-    sheet.append(head)
+    _bold_header(sheet, NOTE_HEADERS[lang], (22.0, 90.0))
     for label, text in rows:
         cell = xlsx_cell(sheet, text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
