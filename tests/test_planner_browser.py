@@ -53,15 +53,16 @@ SITE_ON_TOP = """() => {
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(base URL, backend) of a live server over the sample plus the planner's border stations."""
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
+    """(base URL, backend, open stations) of a live server over the sample plus the planner's border stations."""
     browser.require_chromium()
     with loaded_database(str(request.param), tmp_path_factory.mktemp("planner-browser")) as url:
         engine = make_engine(Settings(db_url=url))
         planner_data.add_planner_stations(engine)
+        stations = sum(planner_data.open_stations_by_stated_district(engine).values())
         engine.dispose()
         with browser.serve(url, map_basemap="none") as base:
-            yield base, str(request.param)
+            yield base, str(request.param), stations
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +114,12 @@ def _clean(shown: browser.Guarded) -> None:
 
 @pytest.mark.parametrize(("device", "viewport", "touch"), [("desktop", browser.DESKTOP, False), ("phone", PHONE, True)])
 def test_planner_runs_65_sites_and_exports_them(chromium, server, tmp_path: Path, device, viewport, touch) -> None:
-    base, backend = server
+    base, backend, stations = server
     shown = _open(chromium, f"{base}/maps/coverage?count=10", viewport, touch)
     page = shown.page
     assert page.evaluate(SITES_DRAWN) == 10
+    legend = page.locator('label.gm-legend-row:has(input[data-layer="kind:station"]) .gm-legend-count')
+    assert legend.text_content() == str(stations) == page.locator(".gm-pl-total td").first.text_content()
     _rerun(shown, touch, **{"gm-pl-count": "65"})
     assert "count=65" in page.url and "radius_m" not in page.url and "district=" not in page.url
     assert page.evaluate(SITES_DRAWN) == 65
@@ -134,7 +137,7 @@ def test_planner_runs_65_sites_and_exports_them(chromium, server, tmp_path: Path
 
 
 def test_district_figures_show_through_the_gaps_and_sites_stay_on_top(chromium, server) -> None:
-    base, _ = server
+    base = server[0]
     shown = _open(chromium, f"{base}/maps/coverage?count=20", browser.DESKTOP, False)
     page = shown.page
     for gaps_on in (True, False, True):  # shown, hidden and shown again with the legend's checkbox
@@ -152,7 +155,7 @@ def test_district_figures_show_through_the_gaps_and_sites_stay_on_top(chromium, 
 
 
 def test_custom_radius_and_district_run_again_and_read_in_english(chromium, server) -> None:
-    base, backend = server
+    base, backend, _ = server
     shown = _open(chromium, f"{base}/maps/coverage?lang=en&count=5", browser.DESKTOP, False)
     page = shown.page
     _rerun(shown, False, **{"gm-pl-radius": "500", "gm-pl-district": "371602"})
@@ -168,7 +171,7 @@ def test_custom_radius_and_district_run_again_and_read_in_english(chromium, serv
 
 @pytest.mark.parametrize(("viewport", "touch"), [(browser.DESKTOP, False), (PHONE, True)])
 def test_planner_map_passes_axe_and_thumb_sizes(chromium, server, viewport, touch) -> None:
-    base, backend = server
+    base, backend, _ = server
     shown = _open(chromium, f"{base}/maps/coverage?count=10", viewport, touch)
     page = shown.page
     if touch:
