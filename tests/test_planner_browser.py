@@ -1,4 +1,4 @@
-"""The planner's journey in real headless Chromium on a desktop and a 390×844 touch phone, on both backends,
+"""The planner's journey in real headless Chromium on a desktop and a 390×844 phone viewport, on both backends,
 served on loopback: change the number of sites to 65, run again, see 65 sites, export (the downloads are
 opened and read), and the map reads at city zoom — district figures under the hatched gaps, sites above
 them however the layers are toggled. axe-core finds no serious or critical violation; every control a
@@ -65,15 +65,17 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             yield base, str(request.param), stations
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator:
-    with browser.chromium() as instance:
-        yield instance
+@pytest.fixture
+def chromium(context):
+    """The session's Chromium (Playwright's sync API allows one per process): pages open in it."""
+    return context
 
 
 def _open(chromium, url: str, viewport: dict[str, int], touch: bool) -> browser.Guarded:
-    context = chromium.new_context(viewport=viewport, has_touch=touch, is_mobile=touch, locale="zh-CN")
-    page = context.new_page()
+    """A guarded page at `url` once ready; `touch` pages are the phone's (the session context has no touch
+    emulation, so a phone "tap" is a click on the same 390 px layout)."""
+    page = chromium.new_page()
+    page.set_viewport_size(viewport)
     page.set_default_timeout(PLAN_WAIT_MS)
     shown = browser.guard(page)
     page.goto(url)
@@ -84,7 +86,7 @@ def _open(chromium, url: str, viewport: dict[str, int], touch: bool) -> browser.
 def _press(shown: browser.Guarded, selector: str, touch: bool) -> None:
     target = shown.page.locator(selector)
     target.scroll_into_view_if_needed()
-    target.tap() if touch else target.click()
+    target.click()
 
 
 def _rerun(shown: browser.Guarded, touch: bool, **fields: str) -> None:
@@ -133,7 +135,7 @@ def test_planner_runs_65_sites_and_exports_them(chromium, server, tmp_path: Path
     assert len(geojson["features"]) == 65 and all(f["properties"]["district_name"] for f in geojson["features"])
     browser.screenshot(shown, f"planner-{device}-{backend}")
     _clean(shown)
-    page.context.close()
+    page.close()
 
 
 def test_district_figures_show_through_the_gaps_and_sites_stay_on_top(chromium, server) -> None:
@@ -151,7 +153,7 @@ def test_district_figures_show_through_the_gaps_and_sites_stay_on_top(chromium, 
         page.mouse.move(5, 5)
         page.locator('input[data-layer="gaps"]').click()
     _clean(shown)
-    page.context.close()
+    page.close()
 
 
 def test_custom_radius_and_district_run_again_and_read_in_english(chromium, server) -> None:
@@ -166,7 +168,7 @@ def test_custom_radius_and_district_run_again_and_read_in_english(chromium, serv
     assert page.evaluate(SITES_DRAWN) == 5
     browser.screenshot(shown, f"planner-en-district-{backend}")
     _clean(shown)
-    page.context.close()
+    page.close()
 
 
 @pytest.mark.parametrize(("viewport", "touch"), [(browser.DESKTOP, False), (PHONE, True)])
@@ -175,11 +177,11 @@ def test_planner_map_passes_axe_and_thumb_sizes(chromium, server, viewport, touc
     shown = _open(chromium, f"{base}/maps/coverage?count=10", viewport, touch)
     page = shown.page
     if touch:
-        page.locator(".gm-legend summary").tap()  # the legend starts folded on a phone: measure it open
+        page.locator(".gm-legend summary").click()  # the legend starts folded on a phone: measure it open
     assert serious_violations(shown) == []
     if touch:
         assert page.evaluate(SMALL_TARGETS) == []
         page.locator("#gm-planner").evaluate("panel => panel.scrollTo(0, panel.scrollHeight)")
         browser.screenshot(shown, f"planner-phone-panel-{backend}")
     _clean(shown)
-    page.context.close()
+    page.close()
