@@ -8,7 +8,6 @@ gives).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +22,8 @@ from geo_service.cli_support import Database, console, open_database, steps
 from geo_service.maps.results import write_result_map
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.planner import sites_frame
+from geo_service.services.planner_workbook import planner_workbook
 from geo_service.services.study_area import presets_help
 
 Kind = Annotated[list[str], typer.Option("--kind", help="Facility kinds that count (repeatable; default station).")]
@@ -138,7 +139,7 @@ def _write_coverage_files(
     gaps = coverage_service.gaps_frame(report)
     rows = pd.DataFrame(coverage_service.summary_rows(report))
     _write_layer(gaps, out, "gaps")
-    (out / "summary.xlsx").write_bytes(exports.table_bytes(rows, "xlsx", notes=meta))
+    (out / "summary.xlsx").write_bytes(planner_workbook("zh", meta, summary=coverage_service.summary_rows(report)))
     (out / "summary.csv").write_bytes(exports.table_bytes(rows, "csv"))
     if grid is not None:
         _write_layer(grid, out, "grid")
@@ -148,19 +149,9 @@ def _write_coverage_files(
 def _write_plan_files(out: Path, result: planning_service.PlanResult) -> None:
     """The sites as layers and as a table whose notes sheet holds the plan's figures and assumptions."""
     out.mkdir(parents=True, exist_ok=True)
-    sites = _sites_frame(result.sites)
-    _write_layer(sites, out, "sites")
-    table = pd.DataFrame(sites.drop(columns="geometry"))
-    (out / "sites.xlsx").write_bytes(exports.table_bytes(table, "xlsx", sheet="sites", notes=result.notes()))
-
-
-def _sites_frame(sites: Sequence[planning_service.SuggestedSite]) -> gpd.GeoDataFrame:
-    """The sites as a layer (WGS-84): one row of properties per site."""
-    return gpd.GeoDataFrame(
-        [site.properties() for site in sites],
-        geometry=gpd.points_from_xy([s.lon for s in sites], [s.lat for s in sites]),
-        crs="EPSG:4326",
-    )
+    _write_layer(sites_frame(result.sites), out, "sites")
+    workbook = planner_workbook("zh", result.notes(), sites=[site.properties() for site in result.sites])
+    (out / "sites.xlsx").write_bytes(workbook)
 
 
 def _read_json(path: Path | None) -> Any:

@@ -15,6 +15,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "gpkg": "application/geopackage+sqlite3",
     "geojson": "application/geo+json",
+    "zip": "application/zip",
 }
 
 
@@ -30,6 +31,16 @@ def table_bytes(frame: pd.DataFrame, fmt: str, sheet: str = "summary", notes: di
                 writer, sheet_name="notes", index=False
             )
     return buffer.getvalue()
+
+
+def geopackage_bytes(layers: dict[str, gpd.GeoDataFrame]) -> bytes:
+    """One GeoPackage holding each frame as the layer of its name (empty frames left out)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "layers.gpkg"
+        for name, frame in layers.items():
+            if len(frame):
+                frame.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        return path.read_bytes()
 
 
 def layer_bytes(frame: gpd.GeoDataFrame, fmt: str, layer: str) -> bytes:

@@ -66,8 +66,8 @@ def test_coverage_and_plan_write_their_files(tmp_path: Path, monkeypatch: pytest
     out = tmp_path / "out"
     result = runner.invoke(app, ["coverage", "--preset", "walk-15", "--district", "阳信县", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    summary = pd.read_excel(out / "summary.xlsx")
-    assert list(summary["name"]) == ["阳信县", "合计 total"]
+    summary = pd.read_excel(out / "summary.xlsx", sheet_name="区县汇总")
+    assert list(summary["区县"]) == ["阳信县", "合计"]
     assert len(gpd.read_file(out / "gaps.gpkg")) == 1
     result = runner.invoke(
         app, ["plan", "--count", "3", "--preset", "walk-15", "--district", "阳信县", "--out", str(out)]
@@ -75,6 +75,8 @@ def test_coverage_and_plan_write_their_files(tmp_path: Path, monkeypatch: pytest
     assert result.exit_code == 0, result.output
     sites = gpd.read_file(out / "sites.geojson")
     assert list(sites["rank"]) == [1, 2, 3] and (out / "plan.html").stat().st_size > 1000
+    table = pd.read_excel(out / "sites.xlsx", sheet_name="建议新址")
+    assert list(table["序号"]) == [1, 2, 3] and set(table["区县"]) == {"阳信县"}
 
 
 def test_plan_rejects_a_bad_radius_with_a_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

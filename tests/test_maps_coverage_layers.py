@@ -26,16 +26,35 @@ def test_gaps_layer_matches_the_gaps_api(client) -> None:
     drawn = shapely.union_all([shape(f["geometry"]) for f in gaps["features"]])
     served = shapely.union_all([shape(f["geometry"]) for f in api["features"]])
     assert abs(drawn.area - served.area) / served.area < 0.01
-    assert all(f["properties"]["lines"][0] for f in gaps["features"])
+    # not interactive: a gap's figures are on its district's tooltip, which the gaps must not cover
+    assert gaps["interactive"] is False and all(f["properties"]["name"] for f in gaps["features"])
+    district_lines = {
+        f["properties"]["adcode"]: f["properties"]["lines"] for f in _layer_configs(html)["station_density"]["features"]
+    }
+    for feature in api["features"]:
+        gap = feature["properties"]
+        assert f"空白面积 {gap['area_km2']:,.1f} 平方公里" in district_lines[gap["adcode"]]
 
 
 def test_grid_and_suggested_sites_on_request(client) -> None:
-    response = client.get("/maps/coverage", params={"layers": "suggested_sites,distance_grid,districts"})
+    response = client.get("/maps/coverage", params={"layers": "suggested_sites,distance_grid,districts", "count": 10})
     assert response.status_code == 200
     configs = _layer_configs(response.text)
     assert set(configs) == {"suggested_sites", "distance_grid", "districts"}
     sites = configs["suggested_sites"]["sites"]
     assert len(sites) == 10 and sites[0]["lines"][0].endswith("#1")
+    assert sites[0]["lines"][1].startswith("区县：") and sites[0]["lines"][3].startswith("最近已有设施（地址参考）：")
+
+
+def test_the_planner_map_suggests_65_sites_unless_told_otherwise(client) -> None:
+    default = _layer_configs(client.get("/maps/coverage").text)
+    assert len(default["suggested_sites"]["sites"]) == 65
+    none = _layer_configs(client.get("/maps/coverage", params={"count": 0}).text)
+    assert "suggested_sites" not in none and "gaps" in none
+    for bad in ({"count": -1}, {"count": 100_000}, {"radius_m": 500, "preset": "walk-15"}):
+        response = client.get("/maps/coverage", params=bad)
+        assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"][0] == "query"
 
 
 def test_unknown_layer_is_422(client) -> None:

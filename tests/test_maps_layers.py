@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
-from geo_layers import gaps, station_density, suggested_sites
+from geo_layers import station_density, suggested_sites
 from geo_layers.display import display_geometry, display_points
 from geo_layers.element import ScriptCall
 from geo_layers.escape import html_text, script_json
@@ -75,6 +75,7 @@ def test_pages_draw_the_layers_they_offer_in_drawing_order() -> None:
         "gaps",
         "districts",
         "service_areas",
+        "suggested_sites",
         "facilities",
     ]
     asked = ["facilities", "suggested_sites", "distance_grid"]
@@ -107,14 +108,40 @@ def test_tooltips_fill_the_page_strings() -> None:
         "3 stations",
         "no population figure",
     ]
-    gap = SimpleNamespace(name="沾化区", area_km2=1234.56, uncovered_demand=98765.4)
-    assert gaps.gap_lines(gap, STRINGS["en"]) == ["沾化区", "gap 1,234.6 km²", "about 98,765 people out of reach"]
-    site = SimpleNamespace(rank=2, gain_demand=4321.0, gain_area_km2=3.14159)
+
+
+def test_district_and_site_tooltips_say_coverage_and_place() -> None:
+    figures = {"covered_area_pct": 12.34, "demand_covered_pct": 40.0, "area_km2": 100.0, "covered_km2": 12.34}
+    figures |= {"demand": 1000.0, "demand_covered": 400.0}
+    assert station_density.coverage_lines(figures, 3, STRINGS["zh"]) == [
+        "面积覆盖 12.3%",
+        "需求覆盖 40.0%",
+        "空白面积 87.7 平方公里",
+        "未覆盖需求约 600 人",
+        "建议新址 3 处",
+    ]
+    assert station_density.coverage_lines(None, None, STRINGS["en"]) == []
+    place = SimpleNamespace(
+        district_name="滨城区",
+        township=None,
+        nearest_name="市中街道驿站",
+        nearest_address="黄河五路 1 号",
+        nearest_township="市中街道",
+        nearest_distance_m=1234.0,
+    )
+    site = SimpleNamespace(rank=2, gain_demand=4321.0, gain_area_km2=3.14159, place=place)
     assert suggested_sites.site_lines(site, STRINGS["zh"]) == [
         "建议新址 #2",
+        "区县：滨城区",
+        "乡镇：数据中无乡镇边界（最近设施位于 市中街道）",
+        "最近已有设施（地址参考）：市中街道驿站，黄河五路 1 号，相距 1.2 公里",
         "新增覆盖需求约 4,321 人",
         "新增覆盖面积 3.14 平方公里",
     ]
+    near = SimpleNamespace(**(vars(place) | {"nearest_distance_m": 850.4}))
+    assert suggested_sites.place_lines(near, STRINGS["en"])[-1] == (
+        "Nearest existing facility (address for reference): 市中街道驿站, 黄河五路 1 号, 850 m away"
+    )
 
 
 def test_every_code_has_a_symbol_and_an_english_label() -> None:

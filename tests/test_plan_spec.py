@@ -162,6 +162,8 @@ def test_a_site_record_puts_its_figures_first_and_lets_the_candidate_name_itself
         "gain_area_km2": 0.5,
         "cumulative_demand_pct": 20.0,
         "cumulative_area_pct": 10.0,
+        **dict.fromkeys(["district_adcode", "district_name", "township", "nearest_code", "nearest_name"]),
+        **dict.fromkeys(["nearest_address", "nearest_township", "nearest_distance_m"]),
         "name": "邮政",
     }
-    assert list(SuggestedSite(2, 0, 0, 0, 0, 0, 0).properties())[-1] == "cumulative_area_pct"
+    assert list(SuggestedSite(2, 0, 0, 0, 0, 0, 0).properties())[-1] == "nearest_distance_m"

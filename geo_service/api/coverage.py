@@ -1,4 +1,5 @@
-"""Coverage and planning endpoints for planners (GeoJSON, JSON, CSV, XLSX)."""
+"""Coverage and planning endpoints for planners (GeoJSON, JSON, CSV, XLSX), and the planner map's exports
+(`/plan/export.<format>`: the same question as the map page, so the file holds what the map showed)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ from geo_service import exports
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
+from geo_service.maps.i18n import Lang
+from geo_service.maps.results import planner_archive
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery, analyse, check
+from geo_service.services.planner_workbook import planner_workbook
 from geo_service.services.study_area import presets_help
 
 router = APIRouter(prefix="/api/v1", tags=["coverage & planning"])
@@ -24,6 +29,7 @@ Kinds = Annotated[list[str], Query(description="facility kinds counted as covera
 Districts = Annotated[list[str], Query(description="adcodes or names (default: every county-level unit)")]
 Radius = Annotated[float | None, Query(allow_inf_nan=False, description="service radius in metres")]
 PresetParam = Annotated[str | None, Query(description=f"named service radius: {presets_help()}")]
+LangParam = Annotated[Lang, Query(description="zh (default) or en: the table's headers and notes")]
 
 
 def coverage_query(
@@ -44,18 +50,24 @@ def gaps(conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep) ->
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
 def summary(
-    conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep, format: Literal["json", "csv", "xlsx"] = "json"
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    query: CoverageQueryDep,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    lang: LangParam = "zh",
 ) -> Response:
     report, meta = coverage_service.coverage_report(conn, query, settings)
     rows = coverage_service.summary_rows(report)
     if format == "json":
         return JSONResponse({"districts": rows[:-1], "total": rows[-1], **meta})
-    body = exports.table_bytes(pd.DataFrame(rows), format, notes=meta)
-    return Response(
-        body,
-        media_type=exports.MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="coverage-summary.{format}"'},
-    )
+    if format == "xlsx":
+        return _attachment(planner_workbook(lang, meta, summary=rows), "xlsx", "coverage-summary.xlsx")
+    return _attachment(exports.table_bytes(pd.DataFrame(rows), format), format, f"coverage-summary.{format}")
+
+
+def _attachment(body: bytes, fmt: str, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=exports.MEDIA_TYPES[fmt], headers=headers)
 
 
 @router.get("/coverage/grid", response_class=GeoJSONResponse, summary="Cells with the distance to the nearest facility")
@@ -77,3 +89,46 @@ def plan_sites(spec: planning_service.PlanSpec, conn: ConnectionDep, settings: S
     except InvalidParameter as exc:  # every plan parameter arrives in the JSON body
         raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
     return GeoJSONResponse(site_collection(result.sites, **result.notes()))
+
+
+ExportFormat = Literal["geojson", "gaps.geojson", "gpkg", "xlsx", "zip"]
+
+
+def planner_query(
+    district: Districts = [],
+    radius_m: Radius = None,
+    preset: PresetParam = None,
+    count: Annotated[int, Query(description="suggested sites (0: none; at most GEO_PLAN_MAX_COUNT)")] = DEFAULT_COUNT,
+) -> PlannerQuery:
+    """The planner map's parameters (the page's form and its export links send the same)."""
+    return PlannerQuery(tuple(d for d in district if d), radius_m, preset or None, count)
+
+
+@router.get("/plan/export.{fmt}", summary="The planner map's results as a file (sites, gaps, table, map)")
+def plan_export(
+    fmt: ExportFormat,
+    conn: ConnectionDep,
+    settings: SettingsDep,
+    query: Annotated[PlannerQuery, Depends(planner_query)],
+    lang: LangParam = "zh",
+) -> Response:
+    """geojson: the suggested sites; gaps.geojson: the gaps; gpkg: sites, gaps and districts as layers;
+    xlsx: the district summary, the sites and the notes; zip: the map as an offline page."""
+    if fmt == "zip":
+        check(query, settings)
+        return _attachment(planner_archive(conn, settings, lang, query), "zip", "planner-map.zip")
+    analysis = analyse(conn, query, settings)
+    notes = analysis.notes()
+    if fmt == "geojson":
+        return GeoJSONResponse(site_collection(analysis.sites, **notes), headers=_download("planner-sites.geojson"))
+    if fmt == "gaps.geojson":
+        return GeoJSONResponse(frame_collection(analysis.gaps(), **notes), headers=_download("planner-gaps.geojson"))
+    if fmt == "gpkg":
+        layers = {"sites": analysis.sites_frame(), "gaps": analysis.gaps(), "districts": analysis.districts_frame()}
+        return _attachment(exports.geopackage_bytes(layers), "gpkg", "planner.gpkg")
+    workbook = planner_workbook(lang, notes, summary=analysis.summary, sites=[s.properties() for s in analysis.sites])
+    return _attachment(workbook, "xlsx", "planner-summary.xlsx")
+
+
+def _download(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -37,6 +37,8 @@ from geo_service.maps.data import SHOWN_STATUSES, MapQuery, viewport
 from geo_service.maps.document import Chrome, PageContext
 from geo_service.maps.i18n import Lang, strings
 from geo_service.services.facilities import parse_bbox
+from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery
+from geo_service.services.study_area import presets_help
 from geo_service.settings import Settings
 
 MapName = Literal["public", "nearby", "coverage"]
@@ -56,6 +58,10 @@ class PageParams:
     district: Annotated[list[str] | None, Query(description="adcode or name; repeatable")] = None
     layers: Annotated[str | None, Query(description="comma-separated layer ids (see geo_layers.registry)")] = None
     radius_m: Annotated[float | None, Query(description=_RADIUS_HELP)] = None
+    preset: Annotated[str | None, Query(description=f"coverage: named service radius: {presets_help()}")] = None
+    count: Annotated[int, Query(description="coverage: suggested sites (0: none; at most GEO_PLAN_MAX_COUNT)")] = (
+        DEFAULT_COUNT
+    )
     lon: Annotated[float | None, Query(description="nearby: longitude of the rider, in `crs`")] = None
     lat: Annotated[float | None, Query(description="nearby: latitude of the rider, in `crs`")] = None
     crs: Annotated[CoordSystem, Query(description="nearby: wgs84, gcj02 or bd09")] = "wgs84"
@@ -64,7 +70,12 @@ class PageParams:
 
     @property
     def query(self) -> MapQuery:
-        return MapQuery(kinds=tuple(self.kind or ()), districts=tuple(self.district or ()))
+        """Kinds and districts; an empty district (the planner form's "whole city") is no district."""
+        return MapQuery(kinds=tuple(self.kind or ()), districts=tuple(d for d in self.district or () if d))
+
+    @property
+    def planner(self) -> PlannerQuery:
+        return PlannerQuery(self.query.districts, self.radius_m, self.preset or None, self.count)
 
     @property
     def layer_ids(self) -> list[str] | None:
@@ -137,7 +148,7 @@ def _page(
     if name == "public":
         html = pages.public_page(conn, settings, ctx, params.query, params.layer_ids)
     elif name == "coverage":
-        html = pages.coverage_page(conn, settings, ctx, params.query, params.layer_ids, params.radius_m)
+        html = pages.coverage_page(conn, settings, ctx, params.query, params.layer_ids, params.planner)
     else:
         origin = (
             None
@@ -169,7 +180,8 @@ def _context(request: Request, settings: Settings, name: MapName, lang: Lang, ch
             (words["language"], f"{root}/maps/{name}?{urlencode([*query, ('lang', other)])}"),
         ]
     filters = urlencode([(k, v) for k, v in query if k in ("kind", "district")])
-    shown = urlencode([("status", ",".join(SHOWN_STATUSES)), *((k, v) for k, v in query if k == "district")])
+    statuses = ("open",) if name == "coverage" else SHOWN_STATUSES  # the planner map: the stations it counts
+    shown = urlencode([("status", ",".join(statuses)), *((k, v) for k, v in query if k == "district" and v)])
     api = {
         "tiles": f"{root}/tiles/facilities/{{z}}/{{x}}/{{y}}.mvt?{shown}",
         "item": f"{root}/ogc/collections/facilities/items/",
@@ -177,5 +189,7 @@ def _context(request: Request, settings: Settings, name: MapName, lang: Lang, ch
         "search": f"{root}/api/v1/facilities",
         "nearest": f"{root}/api/v1/facilities/nearest",
         "nearby_page": f"{root}/maps/nearby?lang={lang}",
+        "planner_page": f"{root}/maps/coverage",
+        "plan_export": f"{root}/api/v1/plan/export",
     }
     return PageContext(lang, chrome, basemap(settings), settings.nav_app_name, f"{root}/static", links, api=api)

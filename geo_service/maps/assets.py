@@ -58,7 +58,11 @@ ASSET_DIRS: Final = (
         VENDORED_DIR / "vectorgrid",
         ("Leaflet.VectorGrid.bundled.min.js", "LICENSE.txt"),
     ),
-    AssetDir("maps", OWN_DIR, ("geomaps.js", "facilities.js", "controls.js", "nearby.js", "maps.css")),
+    AssetDir(
+        "maps",
+        OWN_DIR,
+        ("geomaps.js", "facilities.js", "controls.js", "nearby.js", "maps.css", "planner.js", "planner.css"),
+    ),
 )
 
 STYLESHEETS: Final = (
@@ -78,6 +82,8 @@ SCRIPTS: Final = (
     "maps/controls.js",
 )
 NEARBY_SCRIPT: Final = "maps/nearby.js"
+PLANNER_SCRIPT: Final = "maps/planner.js"  # the planner map's form (geo_service.maps.planner_panel)
+PLANNER_STYLE: Final = "maps/planner.css"
 
 
 def copy_assets(destination: Path) -> int:

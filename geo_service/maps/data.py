@@ -35,16 +35,20 @@ class MapQuery:
 
 
 def shown_filter(
-    conn: Connection, query: MapQuery, *, kinds: Sequence[str] = (), bbox: tuple[float, ...] | None = None
+    conn: Connection,
+    query: MapQuery,
+    *,
+    kinds: Sequence[str] = (),
+    bbox: tuple[float, ...] | None = None,
+    statuses: Sequence[str] = SHOWN_STATUSES,
 ) -> FacilityFilter:
-    """Checked filter of the facilities a page shows; `kinds` narrows the query's kinds (e.g. stations only)."""
+    """Checked filter of the facilities a page shows; `kinds` narrows the query's kinds (e.g. stations only),
+    `statuses` narrows what the public sees (the planner map shows the open stations its figures count)."""
     wanted = [k for k in query.kinds if not kinds or k in kinds] if query.kinds else list(kinds)
     if query.kinds and not wanted:
         raise InvalidParameter("kind", f"this map shows only {list(kinds)}, got {list(query.kinds)}")
     box = (bbox[0], bbox[1], bbox[2], bbox[3]) if bbox else None
-    return facility_service.facility_filter(
-        conn, kinds=wanted, districts=query.districts, statuses=SHOWN_STATUSES, bbox=box
-    )
+    return facility_service.facility_filter(conn, kinds=wanted, districts=query.districts, statuses=statuses, bbox=box)
 
 
 def open_states(rows: Sequence[Mapping[Any, Any]], settings: Settings, now: datetime | None = None) -> list[str]:

@@ -65,15 +65,17 @@ def new_page(
     bounds: list[list[float]] | None,
     scripts: Sequence[str] = (),
     heading: str | None = None,
+    stylesheets: Sequence[str] = (),
 ) -> tuple[Figure, folium.Map]:
     """An empty map page of `kind` (public, nearby, coverage) framed on `bounds` ([[s, w], [n, e]]), loading
-    our assets plus `scripts` (paths under the asset base); `heading` is a shorter title for the header."""
+    our assets plus `scripts` and `stylesheets` (paths under the asset base); `heading` is a shorter title
+    for the header."""
     document = _Document(ctx.lang, title, f"gm-page gm-{kind} gm-chrome-{ctx.chrome}")
     frame = bounds or DEFAULT_BOUNDS
     centre = [(frame[0][0] + frame[1][0]) / 2, (frame[0][1] + frame[1][1]) / 2]
     fmap = folium.Map(location=centre, zoom_start=9, tiles=None, zoom_control="bottomright", maxZoom=18)
     fmap.default_js = [(path, ctx.asset(path)) for path in (*assets.SCRIPTS, *scripts)]
-    fmap.default_css = [(path, ctx.asset(path)) for path in assets.STYLESHEETS]
+    fmap.default_css = [(path, ctx.asset(path)) for path in (*assets.STYLESHEETS, *stylesheets)]
     document.add_child(fmap)
     if ctx.chrome != "embed":
         document.html.add_child(Element(_header(ctx, heading or title)), name="gm_header")

@@ -20,8 +20,10 @@ from geo_service.maps.compose import chosen_layers, layer_element
 from geo_service.maps.data import MapQuery, data_bounds
 from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
+from geo_service.maps.planner_panel import PanelData, panel_html
 from geo_service.maps.sources import Sources
-from geo_service.services.study_area import resolve_radius
+from geo_service.services.facilities import district_outlines
+from geo_service.services.planner import PlannerQuery, check
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
@@ -44,17 +46,33 @@ def coverage_page(
     ctx: PageContext,
     query: MapQuery,
     layers: Sequence[str] | None = None,
-    radius_m: float | None = None,
+    planner: PlannerQuery | None = None,
 ) -> str:
-    """Stations with their service radius over a choropleth of stations per 10,000 people.
+    """Open stations with their service radius over a choropleth of stations per 10,000 people, the gaps
+    hatched above it, the suggested sites on top, and the planner panel (settings, exports, figures).
 
-    `radius_m` (default GEO_MAP_SERVICE_RADIUS_M) is checked like the coverage API's: 422 unless finite,
-    > 0 and at most GEO_COVERAGE_MAX_RADIUS_M."""
-    radius = settings.map_service_radius_m
-    if radius_m is not None:
-        radius, _preset, _basis = resolve_radius(radius_m, None, settings.coverage_max_radius_m)
-    src = Sources(conn, settings, ctx, query, kinds=("station",), radius_m=radius)
-    return _layered_page(src, "coverage", layers, strings(ctx.lang)["coverage_title"])
+    `planner` (default: the map's radius, the page's districts, 65 sites) is checked before any work:
+    422 unless the radius is finite, > 0 and at most GEO_COVERAGE_MAX_RADIUS_M and the count is within
+    0..GEO_PLAN_MAX_COUNT."""
+    question = planner or PlannerQuery(districts=query.districts)
+    radius = check(question, settings)
+    chosen = chosen_layers("coverage", layers)
+    if question.count == 0:
+        chosen = [spec for spec in chosen if spec.id != "suggested_sites"]
+    src = Sources(
+        conn, settings, ctx, query, kinds=("station",), radius_m=radius.radius_m, planner=question, statuses=("open",)
+    )
+    title = strings(ctx.lang)["coverage_title"]
+    document, fmap = new_page(
+        ctx, "coverage", title, src.bounds(), scripts=(assets.PLANNER_SCRIPT,), stylesheets=(assets.PLANNER_STYLE,)
+    )
+    if ctx.chrome != "embed":
+        districts = [(row["adcode"], row["name"]) for row in district_outlines(conn)]
+        panel = PanelData(question, src.analysis, districts, settings.plan_max_count)
+        document.html.add_child(Element(panel_html(ctx, panel)), name="gm_planner")
+    for spec in chosen:
+        layer_element(src, spec).add_to(fmap)
+    return render(document, fmap)
 
 
 def _layered_page(

@@ -30,12 +30,11 @@ from geo_service.maps.document import PageContext
 from geo_service.maps.i18n import strings
 from geo_service.services import facilities as facility_service
 from geo_service.services.coverage import distance_grid as cell_distances
-from geo_service.services.coverage import gaps_frame, measure
-from geo_service.services.planning import SuggestedSite, plan_sites
+from geo_service.services.planner import PlannerAnalysis, PlannerQuery, analyse
+from geo_service.services.planning import SuggestedSite
 from geo_service.services.study_area import StudyArea, load_study_area
 from geo_service.settings import Settings
 
-SUGGESTED_SITES = 10  # sites the planner map suggests when its suggested_sites layer is asked for
 GRID_CELL_M = 2000.0  # the planner map's distance grid (finer grids: the API or `geo-service coverage`)
 
 
@@ -46,7 +45,9 @@ class TooManyToEmbed(GeoServiceError):
 @dataclass
 class Sources:
     """What a page's layers draw; `kinds` is the page's own kind restriction (the planner map shows
-    stations), `radius_m` its service radius and `plan_count` the sites it suggests."""
+    stations), `statuses` the statuses it shows (the planner map: the open ones its figures count),
+    `radius_m` its service radius and `planner` its question (gaps, figures and sites come from one
+    services.planner analysis, the one its exports repeat)."""
 
     conn: Connection
     settings: Settings
@@ -54,7 +55,12 @@ class Sources:
     query: data.MapQuery
     kinds: Sequence[str] = ()
     radius_m: float = 0.0
-    plan_count: int = SUGGESTED_SITES
+    planner: PlannerQuery | None = None
+    statuses: Sequence[str] = data.SHOWN_STATUSES
+
+    @property
+    def plan_count(self) -> int:
+        return self.planner.count if self.planner is not None else 0
 
     def load(self, source: Source) -> object:
         """The data of `source`: the property of the same name."""
@@ -80,7 +86,7 @@ class Sources:
         WGS-84 basemap of a live page (tiles are WGS-84; on Amap's GCJ-02 tiles the viewport feed shifts them)."""
         if self.ctx.chrome == "static" or self.ctx.base.crs != "wgs84" or "tiles" not in self.ctx.api:
             return False
-        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds)
+        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds, statuses=self.statuses)
         return facility_service.count_matching(self.conn, filters) > self.settings.map_tiles_min_features
 
     @cached_property
@@ -88,7 +94,7 @@ class Sources:
         """Embedded marker features, or None when the page must load them per viewport or from tiles."""
         if self.from_tiles:
             return None
-        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds)
+        filters = data.shown_filter(self.conn, self.query, kinds=self.kinds, statuses=self.statuses)
         with_hours = self.ctx.chrome != "static"
         features = data.embedded_markers(self.conn, filters, self.settings, self.ctx.base.crs, with_hours=with_hours)
         if features is None and self.ctx.chrome == "static":
@@ -117,17 +123,32 @@ class Sources:
         return facility_service.matching_page(self.conn, filters, self.settings.map_embed_max_features).rows
 
     @cached_property
+    def analysis(self) -> PlannerAnalysis:
+        """The planner map's coverage and sites (a plain PlannerQuery for the page's districts and radius
+        when the page has no question of its own)."""
+        question = self.planner or PlannerQuery(self.query.districts, self.radius_m, count=0)
+        return analyse(self.conn, question, self.settings)
+
+    @cached_property
     def stations_by_district(self) -> DistrictCounts:
-        filters = facility_service.facility_filter(self.conn, kinds=("station",), statuses=("open",))
-        return DistrictCounts(self.district_outlines, facility_service.counts_by_district(self.conn, filters))
+        """Open stations per stated district and each district's coverage, as the summary tables count them."""
+        rows = {row["adcode"]: row for row in self.analysis.summary}
+        sites: dict[str, int] = {}
+        for site in self.analysis.sites:
+            adcode = site.place.district_adcode or ""
+            sites[adcode] = sites.get(adcode, 0) + 1
+        counts = {adcode: int(row["facilities"]) for adcode, row in rows.items() if adcode != "total"}
+        return DistrictCounts(self.district_outlines, counts, coverage=rows, sites=sites)
 
     @cached_property
     def study_area(self) -> StudyArea:
+        if self.planner is not None:
+            return self.analysis.area
         return load_study_area(self.conn, ("station",), self.query.districts)
 
     @cached_property
     def gaps(self) -> gpd.GeoDataFrame:
-        return gaps_frame(measure(self.study_area, self.radius_m))
+        return self.analysis.gaps()
 
     @cached_property
     def distance_grid(self) -> gpd.GeoDataFrame:
@@ -135,8 +156,8 @@ class Sources:
 
     @cached_property
     def suggested_sites(self) -> list[SuggestedSite]:
-        """Sites planned for the page's study area by the greedy solver (a fraction of the exact one's time)."""
-        return plan_sites(self.study_area, self.plan_count, self.radius_m, solver="greedy").sites
+        """Sites planned for the page's study area (services.planner: the greedy solver)."""
+        return self.analysis.sites
 
 
 def _polygon_bounds(features: Sequence[Mapping[Any, Any]]) -> list[list[float]] | None:

@@ -223,8 +223,10 @@ def data_revision(conn: Connection) -> int:
 
 
 def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str = "open") -> Sequence[RowMapping]:
-    """id, code, kind, lon, lat of the facilities of `kinds` (all when empty) with `status`, not deleted."""
-    query = select(Facility.id, Facility.code, Facility.kind, Facility.district_adcode, *POSITION)
+    """id, code, kind, district, name, address, township, lon, lat of the facilities of `kinds` (all when
+    empty) with `status`, not deleted."""
+    columns = (Facility.district_adcode, Facility.name, Facility.address, Facility.township)
+    query = select(Facility.id, Facility.code, Facility.kind, *columns, *POSITION)
     query = query.where(Facility.status == status, NOT_DELETED)
     if kinds:
         query = query.where(Facility.kind.in_(kinds))

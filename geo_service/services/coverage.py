@@ -70,7 +70,7 @@ class CoverageReport:
     radius_m: float
     demand_method: str
     districts: list[DistrictFigures]
-    facilities: dict[str, int]  # adcode → facilities inside it
+    facilities: dict[str, int]  # adcode → facilities whose stated district it is (StudyArea.counts_by_district)
 
 
 def measure(
@@ -89,15 +89,7 @@ def measure(
             demand_xy, weights = piece_demand(district, part, frame, part_metric, supplied, cell_m)
             result = area_coverage(part_metric, covered, tree.distances(demand_xy), weights)
             figures[district.adcode].add(result, frame.unproject(result.gap))
-    return CoverageReport(radius_m, demand_method(supplied, cell_m), list(figures.values()), _facility_counts(area))
-
-
-def _facility_counts(area: StudyArea) -> dict[str, int]:
-    counts = {}
-    for district in area.districts:
-        shapely.prepare(district.geom)
-        counts[district.adcode] = int(shapely.contains_xy(district.geom, area.sites[:, 0], area.sites[:, 1]).sum())
-    return counts
+    return CoverageReport(radius_m, demand_method(supplied, cell_m), list(figures.values()), area.counts_by_district())
 
 
 def summary_rows(report: CoverageReport) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ A request is one `PlanSpec` (the API's JSON body, or built by the CLI from its o
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -28,6 +28,7 @@ from geo_service.analysis.metric import ZONE_WIDTH_DEG, FloatArray, MetricFrame,
 from geo_service.analysis.siting import CoverageProblem, Solution, exact, greedy
 from geo_service.errors import InvalidParameter
 from geo_service.services.point_input import AreaGeometry, PointCollection, read_area, read_points
+from geo_service.services.site_places import PLACE_METHOD, SitePlace, site_places
 from geo_service.services.study_area import (
     Assumptions,
     DemandPoints,
@@ -79,11 +80,13 @@ class SuggestedSite:
     cumulative_demand_pct: float
     cumulative_area_pct: float
     candidate: Mapping[str, Any] = field(default_factory=dict)  # a supplied candidate's own properties
+    place: SitePlace = field(default_factory=SitePlace)  # district, township, nearest address (services.site_places)
 
     def properties(self) -> dict[str, Any]:
-        """The site as one flat record: its figures, then the candidate's properties (which win on a clash)."""
-        figures = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "candidate"}
-        return figures | dict(self.candidate)
+        """The site as one flat record: its figures, its place, then the candidate's properties (which win
+        on a clash)."""
+        figures = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("candidate", "place")}
+        return figures | asdict(self.place) | dict(self.candidate)
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class PlanResult:
             "coverage_before": asdict(self.plan.before),
             "coverage_after": asdict(self.plan.after),
             "candidates": {"source": self.plan.candidates, "count": self.plan.candidate_count},
+            "site_places": PLACE_METHOD,
             **self.assumptions.notes(),
         }
 
@@ -201,6 +205,8 @@ def plan_sites(
     problem = CoverageProblem.build(instance.demand_xy[unreached], instance.weights[unreached], pool_xy, radius_m)
     solution = _solve(problem, count, solver, time_limit_s)
     sites = _describe(solution, instance, pool_xy, properties)
+    places = site_places(area, [(site.lon, site.lat) for site in sites])
+    sites = [replace(site, place=place) for site, place in zip(sites, places, strict=True)]
     before = instance.before()
     after = CoverageShare(
         before.demand_pct + 100 * solution.value / instance.total_weight,

@@ -47,6 +47,7 @@ PRESETS: Final = {
 }
 DEFAULT_PRESET: Final = "walk-15"
 DISTANCE_METHOD: Final = "straight-line, measured in a transverse Mercator centred on each district"
+DISTRICT_ASSIGNMENT: Final = "each facility counts in its stated district (the district it is recorded in)"
 
 
 def presets_help() -> str:
@@ -89,10 +90,33 @@ class DemandPoints:
 
 
 @dataclass(frozen=True)
+class ExistingSite:
+    """An existing facility as plans describe places by it: its stated district (the one every count of
+    the product uses) and the words a planner looks up (name, road-side address, township)."""
+
+    code: str
+    name: str
+    district_adcode: str | None
+    address: str | None
+    township: str | None
+
+
+@dataclass(frozen=True)
 class StudyArea:
     districts: list[DistrictArea]
     sites: FloatArray  # (n, 2) lon/lat of the open facilities of the asked kinds
     kinds: tuple[str, ...]
+    existing: tuple[ExistingSite, ...] = ()  # aligned with `sites`
+
+    def counts_by_district(self) -> dict[str, int]:
+        """adcode → existing facilities whose stated district it is: the district a station is recorded in
+        decides who edits it and where it is counted, on the map and in every table (a point imported just
+        across a border keeps its stated district)."""
+        counts = dict.fromkeys((d.adcode for d in self.districts), 0)
+        for site in self.existing:
+            if site.district_adcode in counts:
+                counts[site.district_adcode] += 1
+        return counts
 
     @property
     def boundary(self) -> BaseGeometry:
@@ -136,10 +160,12 @@ class Assumptions:
     kinds: tuple[str, ...]
     facilities_used: int
     demand_method: str
+    population_years: tuple[int, ...] = ()  # the years of the districts' population figures
 
     @classmethod
     def of(cls, area: StudyArea, radius: RadiusChoice, demand_method: str) -> Assumptions:
-        return cls(radius, area.kinds, len(area.sites), demand_method)
+        years = sorted({d.population_year for d in area.districts if d.population_year is not None})
+        return cls(radius, area.kinds, len(area.sites), demand_method, tuple(years))
 
     def notes(self) -> dict[str, Any]:
         """As JSON members (GeoJSON foreign members, the notes sheet of an XLSX)."""
@@ -150,7 +176,9 @@ class Assumptions:
             "distance": DISTANCE_METHOD,
             "kinds": list(self.kinds),
             "facilities_used": self.facilities_used,
+            "district_assignment": DISTRICT_ASSIGNMENT,
             "demand_method": self.demand_method,
+            "population_year": list(self.population_years),
         }
 
 
@@ -165,6 +193,9 @@ def load_study_area(conn: Connection, kinds: Sequence[str], districts: Sequence[
         districts=[_district(row) for row in rows],
         sites=np.array([[s["lon"], s["lat"]] for s in sites], dtype=np.float64).reshape(-1, 2),
         kinds=checked,
+        existing=tuple(
+            ExistingSite(s["code"], s["name"], s["district_adcode"], s["address"], s["township"]) for s in sites
+        ),
     )
 
 

@@ -11,7 +11,9 @@ from geo_layers.display import DisplayCrs, display_points
 from geo_layers.element import script_layer
 from geo_layers.spec import LayerSpec, Source, View
 
-STYLE = {"color": "#c62828", "weight": 1, "opacity": 0.6, "fillColor": "#ef5350", "fillOpacity": 0.12}
+#: outlines only: a fill would tint the choropleth below into colours its legend does not have
+STYLE = {"color": "#c62828", "weight": 1, "opacity": 0.7, "fill": False}
+RING = f"radial-gradient(circle, transparent 50%, {STYLE['color']} 55% 75%, transparent 80%)"  # legend swatch
 
 
 def circle_centres(rows: Sequence[Mapping[Any, Any]], *, crs: DisplayCrs) -> list[list[float]]:
@@ -24,7 +26,7 @@ def draw(title: str, stations: Sequence[Mapping[Any, Any]], view: View) -> Macro
     """Circles of the view's radius, not interactive (drawn on a canvas: hundreds stay cheap)."""
     centres = circle_centres(stations, crs=view.crs)
     config = {"type": "circles", "id": SPEC.id, "title": title, "centres": centres, "radius_m": view.radius_m}
-    return script_layer(config | {"style": STYLE})
+    return script_layer(config | {"style": STYLE, "legend": [[RING, view.words["areas_legend"]]]})
 
 
 SPEC = LayerSpec(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
@@ -30,6 +30,8 @@ class DistrictCounts:
 
     districts: Sequence[Mapping[Any, Any]]
     stations: Mapping[str, int]  # adcode → open stations (absent: none)
+    coverage: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # adcode → summary row (planner map)
+    sites: Mapping[str, int] = field(default_factory=dict)  # adcode → suggested sites in it
 
 
 def per_10k(stations: int, population: int | None) -> float | None:
@@ -60,6 +62,22 @@ def density_lines(row: Mapping[Any, Any], stations: int, rate: float | None, wor
     return lines
 
 
+def coverage_lines(figures: Mapping[str, Any] | None, sites: int | None, words: Mapping[str, str]) -> list[str]:
+    """The district's coverage (area and demand within the radius, the gap left) and its suggested sites:
+    on the district's own tooltip, so they read the same whether the gaps are drawn or not."""
+    if not figures:
+        return []
+    lines = [
+        words["covered_area"].format(p=figures["covered_area_pct"] or 0.0),
+        words["covered_demand"].format(p=figures["demand_covered_pct"] or 0.0),
+        words["gap_area"].format(a=figures["area_km2"] - figures["covered_km2"]),
+        words["gap_demand"].format(d=figures["demand"] - figures["demand_covered"]),
+    ]
+    if sites is not None:
+        lines.append(words["district_sites"].format(n=sites))
+    return lines
+
+
 def density_features(
     data: DistrictCounts, *, crs: DisplayCrs, words: Mapping[str, str]
 ) -> tuple[list[dict[str, Any]], list[float]]:
@@ -73,7 +91,9 @@ def density_features(
         geom = display_geometry(shapely.from_wkb(bytes(row["wkb"])), crs, OUTLINE_DEG)
         style = {"fillColor": color_for(rate, breaks), "fillOpacity": 0.65, "color": "#ffffff", "weight": 1}
         props = {"adcode": row["adcode"], "per_10k": rate, "style": style}
-        props["lines"] = density_lines(row, counts.get(row["adcode"], 0), rate, words)
+        props["lines"] = density_lines(row, counts.get(row["adcode"], 0), rate, words) + coverage_lines(
+            data.coverage.get(row["adcode"]), data.sites.get(row["adcode"], 0) if data.sites else None, words
+        )
         features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
     return features, breaks
 

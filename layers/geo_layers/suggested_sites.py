@@ -12,7 +12,31 @@ from geo_layers.display import DisplayCrs, display_points
 from geo_layers.element import script_layer
 from geo_layers.spec import LayerSpec, Source, View
 
-STYLE = {"color": "#1a9850", "weight": 2, "opacity": 0.9, "fillColor": "#66bd63", "fillOpacity": 0.25}
+#: the service circle is an outline only (a fill would tint the choropleth into a colour not in its legend)
+STYLE = {"color": "#1b7837", "weight": 2, "opacity": 0.9, "fill": False, "dashArray": "5 4"}
+DOT = f"radial-gradient(circle, {STYLE['color']} 40%, transparent 45%)"  # legend swatch: the site's dot
+
+
+class Place(Protocol):
+    """What this layer reads of a site's place (geo_service.services.site_places.SitePlace)."""
+
+    @property
+    def district_name(self) -> str | None: ...
+
+    @property
+    def township(self) -> str | None: ...
+
+    @property
+    def nearest_name(self) -> str | None: ...
+
+    @property
+    def nearest_address(self) -> str | None: ...
+
+    @property
+    def nearest_township(self) -> str | None: ...
+
+    @property
+    def nearest_distance_m(self) -> float | None: ...
 
 
 class Site(Protocol):
@@ -33,6 +57,9 @@ class Site(Protocol):
     @property
     def gain_area_km2(self) -> float: ...
 
+    @property
+    def place(self) -> Place: ...
+
     def properties(self) -> dict[str, Any]: ...
 
 
@@ -49,10 +76,36 @@ def site_collection(sites: Sequence[Site], **members: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features, **members}
 
 
+def distance_text(metres: float, words: Mapping[str, str]) -> str:
+    """Metres in the page's one unit style: 米/公里 in Chinese, m/km in English."""
+    if metres < 1000:
+        return f"{metres:,.0f} {words['metres']}"
+    return f"{metres / 1000:,.1f} {words['kilometres']}"
+
+
+def place_lines(place: Place, words: Mapping[str, str]) -> list[str]:
+    """Where the site is: district, township (or why not known) and the nearest address we hold, labelled
+    as the nearest existing facility's."""
+    lines = []
+    if place.district_name:
+        lines.append(words["site_district"].format(d=place.district_name))
+    if place.township:
+        lines.append(place.township)
+    else:
+        lines.append(words["site_no_township"].format(t=place.nearest_township or "—"))
+    if place.nearest_name is not None and place.nearest_distance_m is not None:
+        distance = distance_text(place.nearest_distance_m, words)
+        lines.append(
+            words["site_nearest"].format(name=place.nearest_name, address=place.nearest_address, distance=distance)
+        )
+    return lines
+
+
 def site_lines(site: Site, words: Mapping[str, str]) -> list[str]:
-    """Tooltip of a site from the plan: its rank and what it adds."""
+    """Tooltip of a site from the plan: its rank, where it is and what it adds."""
     return [
         words["site_rank"].format(rank=site.rank),
+        *place_lines(site.place, words),
         words["site_demand"].format(d=site.gain_demand),
         words["site_area"].format(a=site.gain_area_km2),
     ]
@@ -70,15 +123,14 @@ def site_items(sites: Sequence[Site], *, crs: DisplayCrs, words: Mapping[str, st
 def draw(title: str, sites: Sequence[Site], view: View) -> MacroElement:
     items = site_items(sites, crs=view.crs, words=view.words)
     config = {"type": "sites", "id": SPEC.id, "title": title, "sites": items, "radius_m": view.radius_m}
-    return script_layer(config | {"style": STYLE})
+    return script_layer(config | {"style": STYLE, "legend": [[DOT, view.words["sites_legend"]]]})
 
 
-#: not drawn unless asked for: the sites are planned per page
+#: drawn by default: the planner map's site count (0: none) says whether there are sites to draw
 SPEC = LayerSpec(
     "suggested_sites",
     {"zh": "建议新址（{count} 处）", "en": "Suggested sites ({count})"},
     Source.SUGGESTED_SITES,
     draw,
     ("coverage",),
-    by_default=False,
 )

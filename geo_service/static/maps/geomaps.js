@@ -187,11 +187,52 @@
     draw(map, cfg);
   };
 
+  /** Each drawn layer in a pane of its own, stacked in the order the page adds them (the registry's drawing
+   *  order): hiding and showing a layer in the legend then keeps it at its level (re-adding it to the
+   *  shared overlay pane would put the gaps over the sites). */
+  function layerPane(map, cfg) {
+    var name = 'gm-pane-' + cfg.id;
+    if (!map.getPane(name)) {
+      page.panes = (page.panes || 0) + 1;
+      var pane = map.createPane(name);
+      pane.style.zIndex = String(400 + page.panes);
+      pane.style.pointerEvents = 'none'; // only interactive shapes take taps (Leaflet sets them to auto)
+    }
+    return name;
+  }
+
+  /** The SVG hatch a style names with fillPattern: 'hatch' (its colour is the style's), as a fill url. */
+  function hatch(color) {
+    var id = 'gm-hatch-' + color.replace(/[^0-9a-zA-Z]/g, '');
+    if (!document.getElementById(id)) {
+      var ns = 'http://www.w3.org/2000/svg', svg = document.createElementNS(ns, 'svg');
+      svg.setAttribute('width', '0'); svg.setAttribute('height', '0'); svg.setAttribute('aria-hidden', 'true');
+      svg.style.position = 'absolute';
+      var pattern = document.createElementNS(ns, 'pattern'), line = document.createElementNS(ns, 'path');
+      pattern.id = id;
+      ['patternUnits', 'userSpaceOnUse', 'width', '9', 'height', '9', 'patternTransform', 'rotate(45)'].forEach(function (v, i, a) {
+        if (i % 2 === 0) pattern.setAttribute(v, a[i + 1]);
+      });
+      line.setAttribute('d', 'M0 0V9');
+      line.setAttribute('stroke', color);
+      line.setAttribute('stroke-width', '1.5');
+      pattern.append(line);
+      svg.append(pattern);
+      document.body.append(svg);
+    }
+    return 'url(#' + id + ')';
+  }
+  function styled(style) {
+    if (!style || style.fillPattern !== 'hatch') return style;
+    return L.extend({}, style, {fillColor: hatch(style.color)});
+  }
+
   function areaLayer(map, cfg) {
-    var group = L.featureGroup();
+    var group = L.featureGroup(), pane = layerPane(map, cfg);
     L.geoJSON(cfg.features, {
       interactive: !!cfg.interactive,
-      style: function (f) { return f.properties.style || cfg.style; },
+      pane: pane,
+      style: function (f) { return styled(f.properties.style || cfg.style); },
       onEachFeature: function (f, layer) {
         if (f.properties.lines) {
           var tip = el('div', 'gm-tip');
@@ -209,27 +250,28 @@
   }
 
   function circleLayer(map, cfg) {
-    var renderer = L.canvas({padding: 0.3}), group = L.layerGroup();
+    var renderer = L.canvas({padding: 0.3, pane: layerPane(map, cfg)}), group = L.layerGroup();
     cfg.centres.forEach(function (c) {
       L.circle(c, L.extend({radius: cfg.radius_m, interactive: false, renderer: renderer}, cfg.style)).addTo(group);
     });
     group.addTo(map);
-    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color});
+    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color, legend: cfg.legend});
   }
 
   /** Suggested sites: the service radius (metres) and a dot that stays visible at any zoom, with a
    *  tooltip of text lines (rank, gains) set through textContent. */
   function siteLayer(map, cfg) {
-    var group = L.featureGroup();
+    var group = L.featureGroup(), pane = layerPane(map, cfg);
+    map.getPane(pane).style.zIndex = '620'; // above the existing stations' markers (600): the plan is the point
     cfg.sites.forEach(function (site) {
-      L.circle(site.at, L.extend({radius: cfg.radius_m, interactive: false}, cfg.style)).addTo(group);
-      var dot = L.circleMarker(site.at, {radius: 7, color: '#ffffff', weight: 2, fillColor: cfg.style.color, fillOpacity: 1});
+      L.circle(site.at, L.extend({radius: cfg.radius_m, interactive: false, pane: pane}, cfg.style)).addTo(group);
+      var dot = L.circleMarker(site.at, {radius: 7, color: '#ffffff', weight: 2, fillColor: cfg.style.color, fillOpacity: 1, pane: pane});
       var tip = el('div', 'gm-tip');
       site.lines.forEach(function (line, i) { tip.append(el(i ? 'div' : 'strong', null, line)); });
       dot.bindTooltip(tip, {sticky: true}).addTo(group);
     });
     group.addTo(map);
-    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color});
+    GM.overlay({id: cfg.id, title: cfg.title, layer: group, swatch: cfg.style.color, legend: cfg.legend});
   }
 
   GM.ready = function (map) {
