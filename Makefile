@@ -3,6 +3,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# test processes (pytest-xdist): the suite waits on servers, browsers and PostGIS as much as on the CPU
+TEST_PROCS ?= 2
 
 .PHONY: help setup run init serve test test-fast lint postgis-start postgis-stop data clean
 
@@ -22,10 +24,10 @@ serve:  ## serve the API (docs at /docs)
 
 test:  ## the whole test suite on SpatiaLite and PostGIS (installs PostGIS and chromium, starts PostGIS on loopback)
 	scripts/setup.sh --postgis --browser
-	url=$$(scripts/postgis.sh start) && GEO_TEST_POSTGIS_URL=$$url $(BIN)/python -m pytest $(PYTEST_ARGS)
+	url=$$(scripts/postgis.sh start) && GEO_TEST_POSTGIS_URL=$$url $(BIN)/python -m pytest -n $(TEST_PROCS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast:  ## tests without PostGIS (SpatiaLite cases only)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCS) --dist loadfile $(PYTEST_ARGS)
 
 lint:  ## ruff + mypy
 	$(BIN)/ruff check .

@@ -26,6 +26,7 @@ from geo_service.api import (
     facilities,
     health,
     imports,
+    jobs,
     maps,
     metrics,
     nearest,
@@ -40,6 +41,7 @@ from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.api.security_headers import SecurityHeadersMiddleware
 from geo_service.console import install as console
 from geo_service.db.engine import make_engine
+from geo_service.services.jobs import JobRunner
 from geo_service.services.nearest import NearestService
 from geo_service.services.network import NetworkService
 from geo_service.settings import Settings
@@ -131,6 +133,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
         app.state.roads = NetworkService(settings.network_path, settings.network_max_snap_m)
+        app.state.jobs = JobRunner(settings)
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))
@@ -140,6 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+            app.state.jobs.close()
             app.state.engine.dispose()
 
     app = GeoServiceApp(
@@ -155,7 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(nearest.router(settings))
     app.include_router(facilities.router)
     app.include_router(edits.router)  # after nearest: /facilities/nearest is not a facility id
-    for module in (along_route, reports, coverage, audit, imports, exports):
+    for module in (along_route, reports, coverage, jobs, audit, imports, exports):
         app.include_router(module.router)
     maps.install(app, settings)
     ogc.install(app, settings)

@@ -104,7 +104,7 @@ def plan(
 
 def _solve(db: Database, spec: planning_service.PlanSpec) -> planning_service.PlanResult:
     with db.engine.connect() as conn:
-        return planning_service.plan(conn, spec, db.settings)
+        return planning_service.plan(conn, spec, db.settings, db.settings.plan_time_limit_s)
 
 
 def _write_plan(db: Database, out: Path, spec: planning_service.PlanSpec, result: planning_service.PlanResult) -> None:

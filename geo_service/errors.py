@@ -51,6 +51,17 @@ class Forbidden(GeoServiceError):
     """The caller is known but its role or districts do not allow this (→ 403)."""
 
 
+class JobsBusy(GeoServiceError):
+    """As many jobs as GEO_JOB_MAX_ACTIVE are queued or running; a new one must wait (→ 503, Retry-After)."""
+
+    retry_after_s = 10
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"后台任务已满（{limit} 个进行中），请稍后重试 / {limit} jobs are already queued or running; retry later"
+        )
+
+
 class TooManyRequests(GeoServiceError):
     """Too many attempts in the current window; retry after `retry_after_s` seconds (→ 429)."""
 

@@ -59,7 +59,33 @@ class Settings(BaseSettings):
     coverage_max_radius_m: float = Field(default=20_000, gt=0, description="Cap on coverage/plan radius_m.")
     coverage_max_cells: int = Field(default=300_000, ge=1, description="Cap on cells of /coverage/grid.")
     plan_max_count: int = Field(default=500, ge=1, description="Cap on `count` of /plan/sites.")
-    plan_time_limit_s: float = Field(default=60, gt=0, description="Time limit of the exact MCLP solver.")
+    plan_time_limit_s: float = Field(
+        default=60, gt=0, description="Solver time budget of a plan job and of `geo-service plan` (seconds)."
+    )
+    plan_sync_budget_s: float = Field(
+        default=3.0,
+        gt=0,
+        description="Solver time budget of a plan answered within its request (/plan/sites below the job "
+        "thresholds, the planner map); the answer says when the budget was reached.",
+    )
+    plan_sync_max_count: int = Field(
+        default=100, ge=1, description="`count` of /plan/sites above which the plan runs as a job (202 Accepted)."
+    )
+    plan_sync_max_points: int = Field(
+        default=20_000,
+        ge=0,
+        description="Supplied demand plus candidate points above which /plan/sites runs as a job (202 Accepted).",
+    )
+    plan_max_points: int = Field(
+        default=100_000, ge=1, description="Most demand points, and most candidates, in one plan request (422 above)."
+    )
+    job_workers: int = Field(
+        default=1, ge=1, description="Processes per app worker that run jobs (plans), apart from the requests."
+    )
+    job_max_active: int = Field(
+        default=8, ge=1, description="Queued and running jobs (all workers) above which a new one gets 503."
+    )
+    job_keep_s: float = Field(default=86_400, gt=0, description="How long a finished job and its result are kept.")
     map_basemap: Literal["osm", "tianditu", "amap", "none"] = Field(
         default="osm", description="Map tiles: osm, tianditu (needs map_tianditu_key), amap (GCJ-02) or none (offline)."
     )

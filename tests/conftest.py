@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,12 @@ from geo_service.cli import app as cli_app
 from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
 from tests.databases import BACKENDS, loaded_database, new_database
+
+# A plan's solver stops at its time budget with the best sites so far, so under load it may answer with
+# other sites. Tests compare plans with independent answers, which must not depend on the machine's load:
+# their in-request budget is generous (the budget itself is tested with explicit settings). Servers the
+# tests start inherit it.
+os.environ.setdefault("GEO_PLAN_SYNC_BUDGET_S", "600")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,7 +7,6 @@ the test counts what the app pulled, so "refused early" is measured, not assumed
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from geo_service.settings import Settings
 from tests.importing import Api, api_on, table_state
+from tests.run_async import run_async
 from tests.test_interchange_hostile import BILLION_LAUGHS, rezip, shapefile_zip, small_xlsx
 
 CAP = Settings().import_max_bytes
@@ -84,7 +84,7 @@ async def _post_stream(api: Api, total: int, headers: dict[str, str], who: str |
 
 def test_a_100_mb_body_is_refused_as_it_streams(api: Api) -> None:
     before = table_state(api.engine)
-    status, pulled = asyncio.run(_post_stream(api, 100 * CHUNK, {}))
+    status, pulled = run_async(_post_stream(api, 100 * CHUNK, {}))
     assert status == 413
     assert CAP < pulled <= CAP + 2 * CHUNK  # read up to the cap, not the 100 MB
     assert table_state(api.engine) == before
@@ -92,15 +92,15 @@ def test_a_100_mb_body_is_refused_as_it_streams(api: Api) -> None:
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_reading(api: Api) -> None:
-    status, pulled = asyncio.run(_post_stream(api, 100 * CHUNK, {"content-length": str(100 * CHUNK)}))
+    status, pulled = run_async(_post_stream(api, 100 * CHUNK, {"content-length": str(100 * CHUNK)}))
     assert status == 413 and pulled == 0
     still_up(api)
 
 
 def test_anonymous_uploads_are_refused_before_reading(api: Api) -> None:
-    status, pulled = asyncio.run(_post_stream(api, 100 * CHUNK, {}, who=None))
+    status, pulled = run_async(_post_stream(api, 100 * CHUNK, {}, who=None))
     assert status == 401 and pulled == 0
-    status, pulled = asyncio.run(_post_stream(api, 100 * CHUNK, {}, who="viewer"))
+    status, pulled = run_async(_post_stream(api, 100 * CHUNK, {}, who="viewer"))
     assert status == 403 and pulled == 0
 
 

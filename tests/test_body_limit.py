@@ -4,7 +4,6 @@ real server, where "at once" and "while streaming" can be observed on the socket
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import time
@@ -19,6 +18,7 @@ from geo_service.app import create_app
 from geo_service.settings import Settings
 from tests import browser
 from tests.databases import loaded_database
+from tests.run_async import run_async
 
 SMALL, IMPORTS = 1000, 5000
 PLAN = "/api/v1/plan/sites"
@@ -71,7 +71,7 @@ def _call(app, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> list[
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/x", "headers": headers}
-    asyncio.run(app(scope, receive, send))
+    run_async(app(scope, receive, send))
     return sent
 
 

@@ -8,6 +8,10 @@ Two solvers share one input (`CoverageProblem`):
   once by a sparse matrix product); the best start wins. Coverage is submodular, so value + the
   `count` largest remaining gains bounds the optimum; that bound is reported as the gap.
 - `exact`: the MCLP integer programme solved by CBC through spopt, with a time limit.
+
+Both take a time budget. The greedy always finishes its first start (a complete, feasible answer in a
+fraction of the budget) and then starts, and swaps, only while time is left; `Solution.cut_short` says
+that the budget ended the search, and the bound still holds, so the reported gap stays honest.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class Solution:
     upper_bound: float | None  # proven bound on the optimum, when known
     solver: str
     seconds: float
+    cut_short: bool = False  # the time budget ended the search before it converged
 
     @property
     def gap(self) -> float | None:
@@ -74,21 +79,49 @@ class Solution:
         return max(0.0, (self.upper_bound - self.value) / self.upper_bound)
 
 
-def greedy(problem: CoverageProblem, count: int, starts: int = 8, max_swap_passes: int = 10) -> Solution:
-    """Multi-start lazy greedy improved by swaps; sites are listed in greedy order of their marginal gain."""
+def greedy(
+    problem: CoverageProblem,
+    count: int,
+    starts: int = 8,
+    max_swap_passes: int = 10,
+    budget_s: float | None = None,
+) -> Solution:
+    """Multi-start lazy greedy improved by swaps; sites are listed in greedy order of their marginal gain.
+
+    With `budget_s`, later starts and swap passes run only while the budget lasts (the first start's
+    greedy always completes)."""
     started = time.perf_counter()
+    deadline = None if budget_s is None else started + budget_s
     initial = np.array([problem.weights[ix].sum() for ix in problem.covers])
     firsts = [int(j) for j in np.argsort(-initial, kind="stable")[:starts]]
-    runs = [_swap(problem, _lazy_greedy(problem, count, first), max_swap_passes) for first in firsts] or [[]]
-    chosen = max(runs, key=problem.value)
+    runs: list[list[int]] = []
+    cut_short = False
+    for first in firsts:
+        if runs and _past(deadline):
+            cut_short = True
+            break
+        chosen, converged = _swap(problem, _lazy_greedy(problem, count, first), max_swap_passes, deadline)
+        runs.append(chosen)
+        cut_short = cut_short or not converged
+    chosen = max(runs or [[]], key=problem.value)
     order, gains = _order_by_gain(problem, chosen)
+    value = problem.value(chosen)
+    bound = _submodular_bound(problem, chosen, count)
+    return Solution(order, gains, value, bound, "greedy", time.perf_counter() - started, cut_short)
+
+
+def _submodular_bound(problem: CoverageProblem, chosen: list[int], count: int) -> float:
+    """An upper bound on the optimum from any set of sites: coverage is submodular, so no `count` sites
+    cover more than the set's value plus the `count` largest marginal gains with respect to it."""
     covered = np.zeros(len(problem.weights), dtype=bool)
     for j in chosen:
         covered[problem.covers[j]] = True
-    value = float(problem.weights[covered].sum())
     remaining = sorted((float(problem.weights[ix[~covered[ix]]].sum()) for ix in problem.covers), reverse=True)
-    bound = value + sum(remaining[:count])
-    return Solution(order, gains, value, bound, "greedy", time.perf_counter() - started)
+    return float(problem.weights[covered].sum()) + sum(remaining[:count])
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() >= deadline
 
 
 def _lazy_greedy(problem: CoverageProblem, count: int, first: int) -> list[int]:
@@ -111,16 +144,21 @@ def _lazy_greedy(problem: CoverageProblem, count: int, first: int) -> list[int]:
     return chosen
 
 
-def _swap(problem: CoverageProblem, chosen: list[int], max_passes: int) -> list[int]:
-    """Replace a chosen site by an unchosen candidate while that raises coverage (best swap per site)."""
+def _swap(
+    problem: CoverageProblem, chosen: list[int], max_passes: int, deadline: float | None = None
+) -> tuple[list[int], bool]:
+    """Replace a chosen site by an unchosen candidate while that raises coverage (best swap per site);
+    also whether the swaps converged (False when the deadline stopped them)."""
     if not chosen or len(chosen) == len(problem.covers):
-        return chosen
+        return chosen, True
     matrix = problem.matrix()
     weights = problem.weights
     chosen = list(chosen)
     for _ in range(max_passes):
         improved = False
         for slot in range(len(chosen)):
+            if _past(deadline):
+                return chosen, False
             counts = np.asarray(matrix[chosen].sum(axis=0)).ravel()
             site = problem.covers[chosen[slot]]
             loss = float(weights[site[counts[site] == 1]].sum())
@@ -133,11 +171,12 @@ def _swap(problem: CoverageProblem, chosen: list[int], max_passes: int) -> list[
                 chosen[slot], improved = best, True
         if not improved:
             break
-    return chosen
+    return chosen, True
 
 
 def exact(problem: CoverageProblem, count: int, time_limit_s: float = 60.0) -> Solution:
-    """The MCLP optimum (spopt + CBC). Raises ValueError when CBC stops without a proven optimum."""
+    """The MCLP optimum (spopt + CBC). When the time limit stops CBC with a feasible incumbent, that
+    incumbent is returned `cut_short`, with the submodular bound as its gap; without one, ValueError."""
     import pulp
     from spopt.locate import MCLP
 
@@ -148,12 +187,16 @@ def exact(problem: CoverageProblem, count: int, time_limit_s: float = 60.0) -> S
         cost[ix, j] = 0.0
     model = MCLP.from_cost_matrix(cost, problem.weights, service_radius=1.0, p_facilities=min(count, n_candidates))
     model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit_s), results=False)
-    if pulp.LpStatus[model.problem.status] != "Optimal":
-        raise ValueError(f"CBC stopped without an optimum ({pulp.LpStatus[model.problem.status]})")
+    solution_status = model.problem.sol_status
+    if solution_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        raise ValueError(f"CBC stopped without a solution ({pulp.LpSolution[solution_status]})")
     chosen = [j for j in range(n_candidates) if (model.fac_vars[j].value() or 0) > 0.5]
     ordered = _order_by_gain(problem, chosen)
     value = problem.value(chosen)
-    return Solution(ordered[0], ordered[1], value, value, "exact", time.perf_counter() - started)
+    if solution_status == pulp.LpSolutionOptimal:
+        return Solution(ordered[0], ordered[1], value, value, "exact", time.perf_counter() - started)
+    bound = _submodular_bound(problem, chosen, count)
+    return Solution(ordered[0], ordered[1], value, bound, "exact", time.perf_counter() - started, cut_short=True)
 
 
 def _order_by_gain(problem: CoverageProblem, chosen: list[int]) -> tuple[list[int], list[float]]:

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
 
+import orjson
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Connection
 
 from geo_layers.coverage import frame_collection
 from geo_layers.suggested_sites import site_collection
 from geo_service import exports
-from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api import jobs as jobs_api
+from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps.i18n import Lang
@@ -22,6 +27,7 @@ from geo_service.services import planning as planning_service
 from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery, analyse, check
 from geo_service.services.planner_workbook import planner_workbook
 from geo_service.services.study_area import presets_help
+from geo_service.settings import Settings
 
 router = APIRouter(prefix="/api/v1", tags=["coverage & planning"])
 
@@ -82,13 +88,59 @@ def grid(
     return GeoJSONResponse(frame_collection(cells, **meta))
 
 
-@router.post("/plan/sites", response_class=GeoJSONResponse, summary="Suggested sites with the gain of each")
-def plan_sites(spec: planning_service.PlanSpec, conn: ConnectionDep, settings: SettingsDep) -> GeoJSONResponse:
+PLAN_JOB = "plan"
+PreferAsync = Annotated[
+    str | None,
+    Header(description="`respond-async` runs the plan as a job (202) whatever its size (RFC 7240)"),
+]
+
+
+@router.post(
+    "/plan/sites",
+    response_class=GeoJSONResponse,
+    summary="Suggested sites with the gain of each (a job when large)",
+    responses={202: {"model": jobs_api.JobOut, "description": "Accepted as a job: poll the Location URL"}},
+)
+def plan_sites(
+    spec: planning_service.PlanSpec,
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    prefer: PreferAsync = None,
+) -> Response:
+    """Answered at once within GEO_PLAN_SYNC_BUDGET_S of solving, unless the plan is large (more than
+    GEO_PLAN_SYNC_MAX_COUNT sites or GEO_PLAN_SYNC_MAX_POINTS supplied points) or the client prefers
+    `respond-async`: then `202 Accepted` with the job's status URL in `Location`, and the job has
+    GEO_PLAN_TIME_LIMIT_S. Either way the solver stops at its budget with the best sites so far and says
+    so (`time_budget_reached`, `optimality_gap_bound`)."""
+    with _in_body():
+        planning_service.check_cost(spec, settings)
+    if "respond-async" in (prefer or "") or planning_service.runs_as_job(spec, settings):
+        return jobs_api.accepted(request, engine, PLAN_JOB, spec.model_dump(mode="json"), run_plan_job)
+    with engine.connect() as conn, _in_body():
+        result = planning_service.plan(conn, spec, settings, settings.plan_sync_budget_s)
+    return GeoJSONResponse(_plan_collection(result))
+
+
+def run_plan_job(conn: Connection, params: dict[str, Any], settings: Settings) -> tuple[bytes, str]:
+    """A plan job's work (in a job process): the same answer as the request, with the job's budget."""
+    spec = planning_service.PlanSpec.model_validate(params)
+    with jobs_api.refusals(), _in_body():
+        result = planning_service.plan(conn, spec, settings, settings.plan_time_limit_s)
+    return orjson.dumps(_plan_collection(result)), GeoJSONResponse.media_type
+
+
+def _plan_collection(result: planning_service.PlanResult) -> dict[str, Any]:
+    return site_collection(result.sites, **result.notes())
+
+
+@contextmanager
+def _in_body() -> Iterator[None]:
+    """Every plan parameter arrives in the JSON body, so its errors are located there."""
     try:
-        result = planning_service.plan(conn, spec, settings)
-    except InvalidParameter as exc:  # every plan parameter arrives in the JSON body
+        yield
+    except InvalidParameter as exc:
         raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
-    return GeoJSONResponse(site_collection(result.sites, **result.notes()))
 
 
 ExportFormat = Literal["geojson", "gaps.geojson", "gpkg", "xlsx", "zip"]

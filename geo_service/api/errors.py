@@ -29,6 +29,7 @@ from geo_service.errors import (
     InvalidFile,
     InvalidInput,
     InvalidParameter,
+    JobsBusy,
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
@@ -127,6 +128,11 @@ def _conflict(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": str(exc)}, status_code=409)
 
 
+def _jobs_busy(exc: Exception) -> JSONResponse | None:
+    headers = {"Retry-After": str(JobsBusy.retry_after_s)}
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+
+
 def _unavailable(exc: Exception) -> JSONResponse | None:
     log.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
     return JSONResponse(
@@ -154,6 +160,7 @@ _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     Unauthenticated: _unauthenticated,
     Forbidden: _forbidden,
     TooManyRequests: _too_many,
+    JobsBusy: _jobs_busy,
     CredentialsInQuery: _credentials_in_query,
     Conflict: _conflict,
     FileRefused: _file_refused,

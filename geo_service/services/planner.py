@@ -5,7 +5,8 @@ The page and its exports (GeoJSON, GeoPackage, XLSX, the static HTML map) take t
 and call `analyse`, so a file holds exactly what the map showed. Sites come from the greedy solver
 (measured at 100% of the exact optimum on Binzhou, a fraction of its time: a page cannot wait a minute).
 The cost is bounded before any work: the count by GEO_PLAN_MAX_COUNT, the radius by
-GEO_COVERAGE_MAX_RADIUS_M, the districts by those loaded.
+GEO_COVERAGE_MAX_RADIUS_M, the districts by those loaded; the solver's time by GEO_PLAN_SYNC_BUDGET_S (the
+answer says when the budget cut it short).
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class PlannerAnalysis:
         return notes | {
             "count": len(self.plan.sites),
             "solver": self.plan.solution.solver,
+            "time_budget_reached": self.plan.solution.cut_short,
             "coverage_before": {"demand_pct": self.plan.before.demand_pct, "area_pct": self.plan.before.area_pct},
             "coverage_after": {"demand_pct": self.plan.after.demand_pct, "area_pct": self.plan.after.area_pct},
             "candidates": {"source": self.plan.candidates, "count": self.plan.candidate_count},
@@ -123,7 +125,7 @@ def analyse(conn: Connection, query: PlannerQuery, settings: Settings) -> Planne
         if key in _RECENT:
             _RECENT.move_to_end(key)
             return _RECENT[key]
-    analysis = _analyse(conn, query, radius)
+    analysis = _analyse(conn, query, radius, settings.plan_sync_budget_s)
     with _LOCK:
         _RECENT[key] = analysis
         while len(_RECENT) > RECENT_ANSWERS:
@@ -131,8 +133,10 @@ def analyse(conn: Connection, query: PlannerQuery, settings: Settings) -> Planne
     return analysis
 
 
-def _analyse(conn: Connection, query: PlannerQuery, radius: RadiusChoice) -> PlannerAnalysis:
+def _analyse(conn: Connection, query: PlannerQuery, radius: RadiusChoice, budget_s: float) -> PlannerAnalysis:
     area = load_study_area(conn, KINDS, query.districts)
     report = measure(area, radius.radius_m)
-    chosen = plan_sites(area, query.count, radius.radius_m, solver="greedy") if query.count else None
+    chosen = None
+    if query.count:
+        chosen = plan_sites(area, query.count, radius.radius_m, solver="greedy", budget_s=budget_s)
     return PlannerAnalysis(radius, area, report, chosen)

@@ -11,6 +11,7 @@ A request is one `PlanSpec` (the API's JSON body, or built by the CLI from its o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
@@ -126,6 +127,7 @@ class PlanResult:
             "solver": solution.solver,
             "solver_seconds": round(solution.seconds, 3),
             "optimality_gap_bound": solution.gap,
+            "time_budget_reached": solution.cut_short,
             "coverage_before": asdict(self.plan.before),
             "coverage_after": asdict(self.plan.after),
             "candidates": {"source": self.plan.candidates, "count": self.plan.candidate_count},
@@ -158,10 +160,33 @@ class _Instance:
         )
 
 
-def plan(conn: Connection, spec: PlanSpec, settings: Settings) -> PlanResult:
-    """Check a spec against the settings and the data, and choose its sites."""
+def supplied_points(spec: PlanSpec) -> int:
+    """Demand and candidate points sent with the spec (grid demand and candidates are not counted)."""
+    return sum(len(points.features) for points in (spec.demand, spec.candidates) if points is not None)
+
+
+def check_cost(spec: PlanSpec, settings: Settings) -> None:
+    """The caps known before any work (422 naming the field): count and the points sent."""
     if not 1 <= spec.count <= settings.plan_max_count:
         raise InvalidParameter("count", f"must be between 1 and {settings.plan_max_count}, got {spec.count}")
+    for name, points in (("demand", spec.demand), ("candidates", spec.candidates)):
+        if points is not None and len(points.features) > settings.plan_max_points:
+            raise InvalidParameter(
+                name,
+                f"点太多：{len(points.features):,} 个，上限 {settings.plan_max_points:,} / "
+                f"too many points: {len(points.features):,}, at most {settings.plan_max_points:,}",
+            )
+
+
+def runs_as_job(spec: PlanSpec, settings: Settings) -> bool:
+    """Whether the plan is too costly to answer within its request: many sites, or many points sent."""
+    return spec.count > settings.plan_sync_max_count or supplied_points(spec) > settings.plan_sync_max_points
+
+
+def plan(conn: Connection, spec: PlanSpec, settings: Settings, budget_s: float) -> PlanResult:
+    """Check a spec against the settings and the data, and choose its sites within `budget_s` seconds of
+    solving (the solution says when the budget cut the search short, and its gap)."""
+    check_cost(spec, settings)
     radius = resolve_radius(spec.radius_m, spec.preset, settings.coverage_max_radius_m)
     area = load_study_area(conn, spec.kind, spec.district)
     if spec.area is not None:
@@ -181,7 +206,7 @@ def plan(conn: Connection, spec: PlanSpec, settings: Settings) -> PlanResult:
         supplied=supplied,
         candidates=candidates,
         solver=spec.solver,
-        time_limit_s=settings.plan_time_limit_s,
+        budget_s=budget_s,
     )
     return PlanResult(chosen, Assumptions.of(area, radius, chosen.demand_method))
 
@@ -195,15 +220,16 @@ def plan_sites(
     candidates: Candidates | None = None,
     solver: Solver = "auto",
     cell_m: float = 500.0,
-    time_limit_s: float = 60.0,
+    budget_s: float = 60.0,
 ) -> Plan:
-    """Up to `count` new sites for the area, best first; the existing facilities stay."""
+    """Up to `count` new sites for the area, best first; the existing facilities stay. `budget_s` bounds
+    the solver's time (services.planning._solve)."""
     instance = _instance(area, radius_m, supplied, cell_m)
     pool = candidates or Candidates(_uncovered_cells(instance, cell_m), [], "grid")
     pool_xy, properties = _away_from_existing(instance, pool)
     unreached = ~instance.reached
     problem = CoverageProblem.build(instance.demand_xy[unreached], instance.weights[unreached], pool_xy, radius_m)
-    solution = _solve(problem, count, solver, time_limit_s)
+    solution = _solve(problem, count, solver, budget_s)
     sites = _describe(solution, instance, pool_xy, properties)
     places = site_places(area, [(site.lon, site.lat) for site in sites])
     sites = [replace(site, place=place) for site, place in zip(sites, places, strict=True)]
@@ -247,17 +273,25 @@ def _away_from_existing(instance: _Instance, pool: Candidates) -> tuple[FloatArr
     return pool_xy[keep], [properties[k] for k in keep.tolist()]
 
 
-def _solve(problem: CoverageProblem, count: int, solver: Solver, time_limit_s: float) -> Solution:
+def _solve(problem: CoverageProblem, count: int, solver: Solver, budget_s: float) -> Solution:
+    """The exact solver for instances small enough for its dense model, else (or when it finds nothing in
+    the budget) the greedy with the time that is left."""
+    started = time.perf_counter()
     pairs = len(problem.weights) * len(problem.covers)
     if solver == "exact" or (solver == "auto" and pairs <= EXACT_MAX_PAIRS):
-        if pairs > 4 * EXACT_MAX_PAIRS:
-            raise InvalidParameter("solver", f"instance too large for the exact solver ({pairs:,} pairs); use greedy")
+        if pairs > EXACT_MAX_PAIRS:
+            raise InvalidParameter(
+                "solver",
+                f"问题太大，精确求解器无法处理（{pairs:,} 对，上限 {EXACT_MAX_PAIRS:,}），请用 greedy / "
+                f"instance too large for the exact solver ({pairs:,} demand × candidate pairs, "
+                f"at most {EXACT_MAX_PAIRS:,}); use greedy",
+            )
         try:
-            return exact(problem, count, time_limit_s)
+            return exact(problem, count, budget_s)
         except ValueError as exc:
             if solver == "exact":
                 raise InvalidParameter("solver", str(exc)) from exc
-    return greedy(problem, count)
+    return greedy(problem, count, budget_s=max(0.0, budget_s - (time.perf_counter() - started)))
 
 
 def _describe(
