@@ -57,7 +57,11 @@ class Settings(BaseSettings):
         description="`src`/`referer` sent to the map vendors (letters, digits, _ . -).",
     )
     coverage_max_radius_m: float = Field(default=20_000, gt=0, description="Cap on coverage/plan radius_m.")
-    coverage_max_cells: int = Field(default=300_000, ge=1, description="Cap on cells of /coverage/grid.")
+    coverage_max_cells: int = Field(
+        default=30_000,
+        ge=1,
+        description="Cap on cells of /coverage/grid, checked before any work (300,000 took 21 s and 105 MB).",
+    )
     plan_max_count: int = Field(default=500, ge=1, description="Cap on `count` of /plan/sites.")
     plan_time_limit_s: float = Field(
         default=60, gt=0, description="Solver time budget of a plan job and of `geo-service plan` (seconds)."

@@ -174,7 +174,11 @@ def parse_cell(spec: str, cap: int, area_km2: float) -> tuple[str, float]:
     else:
         raise InvalidParameter("cell", f"expected square:50..50000 or h3:0..12, got {spec!r}")
     if cells > cap:
-        raise InvalidParameter("cell", f"{spec} gives ~{cells:,.0f} cells here, more than {cap:,}; use larger cells")
+        raise InvalidParameter(
+            "cell",
+            f"{spec} 在此范围约有 {cells:,.0f} 个格子，超过上限 {cap:,}，请用更大的格子 / "
+            f"{spec} gives ~{cells:,.0f} cells here, more than {cap:,}; use larger cells",
+        )
     return kind, value
 
 
