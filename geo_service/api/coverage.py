@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from geo_layers.coverage import frame_collection
 from geo_layers.suggested_sites import site_collection
 from geo_service import exports
-from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.deps import EngineDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps.i18n import Lang
@@ -43,20 +43,20 @@ CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_qu
 
 
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
-def gaps(conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
-    report, meta = coverage_service.coverage_report(conn, query, settings)
+def gaps(engine: EngineDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
+    report, meta = coverage_service.coverage_report(engine, query, settings)
     return GeoJSONResponse(frame_collection(coverage_service.gaps_frame(report), **meta))
 
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
 def summary(
-    conn: ConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     query: CoverageQueryDep,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangParam = "zh",
 ) -> Response:
-    report, meta = coverage_service.coverage_report(conn, query, settings)
+    report, meta = coverage_service.coverage_report(engine, query, settings)
     rows = coverage_service.summary_rows(report)
     if format == "json":
         return JSONResponse({"districts": rows[:-1], "total": rows[-1], **meta})
@@ -72,20 +72,20 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
 
 @router.get("/coverage/grid", response_class=GeoJSONResponse, summary="Cells with the distance to the nearest facility")
 def grid(
-    conn: ConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     kind: Kinds = [],
     district: Districts = [],
     cell: Annotated[str, Query(description="square:<metres> or h3:<resolution>")] = "square:1000",
 ) -> GeoJSONResponse:
-    cells, meta = coverage_service.grid_report(conn, tuple(kind), tuple(district), cell, settings)
+    cells, meta = coverage_service.grid_report(engine, tuple(kind), tuple(district), cell, settings)
     return GeoJSONResponse(frame_collection(cells, **meta))
 
 
 @router.post("/plan/sites", response_class=GeoJSONResponse, summary="Suggested sites with the gain of each")
-def plan_sites(spec: planning_service.PlanSpec, conn: ConnectionDep, settings: SettingsDep) -> GeoJSONResponse:
+def plan_sites(spec: planning_service.PlanSpec, engine: EngineDep, settings: SettingsDep) -> GeoJSONResponse:
     try:
-        result = planning_service.plan(conn, spec, settings)
+        result = planning_service.plan(engine, spec, settings)
     except InvalidParameter as exc:  # every plan parameter arrives in the JSON body
         raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
     return GeoJSONResponse(site_collection(result.sites, **result.notes()))
@@ -107,7 +107,7 @@ def planner_query(
 @router.get("/plan/export.{fmt}", summary="The planner map's results as a file (sites, gaps, table, map)")
 def plan_export(
     fmt: ExportFormat,
-    conn: ConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     query: Annotated[PlannerQuery, Depends(planner_query)],
     lang: LangParam = "zh",
@@ -116,8 +116,10 @@ def plan_export(
     xlsx: the district summary, the sites and the notes; zip: the map as an offline page."""
     if fmt == "zip":
         check(query, settings)
-        return _attachment(planner_archive(conn, settings, lang, query), "zip", "planner-map.zip")
-    analysis = analyse(conn, query, settings)
+        with engine.connect() as conn:  # the page reads as it is built; the other formats hold no connection
+            archive = planner_archive(conn, settings, lang, query)
+        return _attachment(archive, "zip", "planner-map.zip")
+    analysis = analyse(engine, query, settings)
     notes = analysis.notes()
     if fmt == "geojson":
         return GeoJSONResponse(site_collection(analysis.sites, **notes), headers=_download("planner-sites.geojson"))

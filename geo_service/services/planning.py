@@ -20,7 +20,7 @@ import shapely
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from geo_service.analysis.coverage import nearest_distances, service_area
 from geo_service.analysis.demand import grid_points
@@ -34,9 +34,9 @@ from geo_service.services.study_area import (
     DemandPoints,
     StudyArea,
     demand_method,
-    load_study_area,
     piece_demand,
     presets_help,
+    read_study_area,
     resolve_radius,
 )
 from geo_service.settings import Settings
@@ -158,12 +158,12 @@ class _Instance:
         )
 
 
-def plan(conn: Connection, spec: PlanSpec, settings: Settings) -> PlanResult:
+def plan(engine: Engine, spec: PlanSpec, settings: Settings) -> PlanResult:
     """Check a spec against the settings and the data, and choose its sites."""
     if not 1 <= spec.count <= settings.plan_max_count:
         raise InvalidParameter("count", f"must be between 1 and {settings.plan_max_count}, got {spec.count}")
     radius = resolve_radius(spec.radius_m, spec.preset, settings.coverage_max_radius_m)
-    area = load_study_area(conn, spec.kind, spec.district)
+    area = read_study_area(engine, spec.kind, spec.district)
     if spec.area is not None:
         area = area.clipped(read_area(spec.area, "area"))
     supplied = None
