@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,11 @@ from geo_service.cli import app as cli_app
 from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
 from tests.databases import BACKENDS, loaded_database, new_database
+
+# The suite's clients send thousands of requests a minute from one address, which the request limit
+# would refuse; it is tested on its own with explicit settings (tests/test_rate_limits.py). Servers
+# started by the tests inherit this too.
+os.environ.setdefault("GEO_RATE_LIMIT_REQUESTS", "0")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -328,3 +328,18 @@ class ConsoleSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class RateLimit(Base):
+    """Requests counted per key in a fixed window (migration 0007), so every worker and host enforces one
+    limit. `key_hash` is a keyed hash of the client address; `window_start` is the window's start in whole
+    seconds since the epoch (geo_service.services.rate_limits adds each worker's counts in batches)."""
+
+    __tablename__ = "rate_limit"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("count >= 0", name="count"),)
