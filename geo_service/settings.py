@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     rate_limit_flush_every: int = Field(
         default=20,
         ge=1,
-        description="Each worker adds an address's requests to the shared count every this many requests, so a "
-        "client may exceed the limit by at most (workers - 1) x (this - 1) requests.",
+        description="Smallest batch in which a worker adds an address's requests to the shared count (a batch is "
+        "a tenth of what the address has left, at least this); a client may exceed the limit by at most "
+        "(workers - 1) x max(this, limit / 10) requests.",
     )
     max_page_size: int = Field(default=500, ge=1, description="Largest `limit` a list endpoint accepts.")
     default_page_size: int = Field(default=100, ge=1)

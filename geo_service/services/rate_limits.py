@@ -2,11 +2,13 @@
 
 The count must be shared (several workers each allowing N would allow N x workers), but a database
 write per request would cost the nearest route most of its speed. So each worker counts an address's
-requests in memory and adds them to the shared count (queries.rate_limits, one upsert) every
-`flush_every` requests, reading back the total of every worker; it refuses once its own view — the
-shared total plus what it has not added yet — reaches the limit. With one worker that is exact; with W
-workers a client can pass the limit by at most (W - 1) x (flush_every - 1) requests, and a refusal holds
-until the window ends. Windows are fixed and aligned to the epoch (`window_s` seconds), so every worker
+requests in memory and adds them to the shared count (queries.rate_limits, one upsert) once it holds a
+batch of them, reading back the total of every worker; it refuses once its own view — the shared total
+plus what it has not added yet — reaches the limit. A batch is a tenth of what the address has left
+(limit minus the shared total), but at least `flush_every`: an address far from its limit — nearly every
+rider, who asks a few times — never costs a database write, and the batches shrink as it comes close.
+With one worker the limit is exact; with W workers a client can pass it by at most
+(W - 1) x max(flush_every, limit / 10) requests, and a refusal holds until the window ends. Windows are fixed and aligned to the epoch (`window_s` seconds), so every worker
 names the same one without talking to the others.
 
 While the database cannot be reached, addresses are limited by the local counts only (no request waits
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 SCOPE = "request"
 #: After a failed flush, no flush is tried for this long (the database is down or saturated).
 RETRY_SHARED_AFTER_S = 5.0
+#: A batch is this fraction (1/n) of what an address has left in its window, or flush_every if larger.
+BATCH_FRACTION = 10
 
 
 @dataclass
@@ -110,7 +114,8 @@ class RequestLimiter:
         if client.seen >= self.policy.limit:
             self._refuse(now)
         client.pending += 1
-        if client.pending >= self.policy.flush_every and not client.flushing and now >= self._shared_again_at:
+        batch = max(self.policy.flush_every, (self.policy.limit - client.shared) // BATCH_FRACTION)
+        if client.pending >= batch and not client.flushing and now >= self._shared_again_at:
             await self._flush(key, client, window)
             if client.shared > self.policy.limit:  # others used the window up meanwhile
                 self._refuse(now)
