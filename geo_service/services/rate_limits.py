@@ -8,8 +8,9 @@ plus what it has not added yet — reaches the limit. A batch is a tenth of what
 (limit minus the shared total), but at least `flush_every`: an address far from its limit — nearly every
 rider, who asks a few times — never costs a database write, and the batches shrink as it comes close.
 With one worker the limit is exact; with W workers a client can pass it by at most
-(W - 1) x max(flush_every, limit / 10) requests, and a refusal holds until the window ends. Windows are fixed and aligned to the epoch (`window_s` seconds), so every worker
-names the same one without talking to the others.
+(W - 1) x max(flush_every, limit / 10) requests, and a refusal holds until the window ends. Windows
+are fixed and aligned to the epoch (`window_s` seconds), so every worker names the same one without
+talking to the others.
 
 While the database cannot be reached, addresses are limited by the local counts only (no request waits
 for it): the limit fails open to what one worker alone can see, and the shared count is tried again a
