@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -37,6 +37,7 @@ from geo_service.api.access_log import AccessLogMiddleware
 from geo_service.api.body_limit import BodyLimitMiddleware, limits_for
 from geo_service.api.errors import install_error_handlers
 from geo_service.api.metrics import HttpMetrics, MetricsMiddleware, RouteLabels
+from geo_service.api.rate_limit import RateLimitMiddleware
 from geo_service.api.request_id import RequestIdMiddleware
 from geo_service.api.security_headers import SecurityHeadersMiddleware
 from geo_service.console import install as console
@@ -44,6 +45,7 @@ from geo_service.db.engine import make_engine
 from geo_service.services.jobs import JobRunner
 from geo_service.services.nearest import NearestService
 from geo_service.services.network import NetworkService
+from geo_service.services.rate_limits import RatePolicy, RequestLimiter
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,7 +83,8 @@ class GeoServiceApp(FastAPI):
         super().__init__(**kwargs)
         self.state.settings = settings
         self.state.metrics = HttpMetrics(self.state)
-        self._edge = edge_stack(self._dispatch, settings, self.state.metrics, RouteLabels(self))
+        limiter = RequestLimiter(RatePolicy.from_settings(settings), lambda: getattr(self.state, "engine", None))
+        self._edge = edge_stack(self._dispatch, settings, self.state.metrics, RouteLabels(self), limiter)
         # the route the fast path stands in for, recorded as a router would (metrics label by it)
         self._nearest_route = Route(nearest.NEAREST_PATH, nearest.nearest, methods=["GET"])
 
@@ -101,15 +104,22 @@ class GeoServiceApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def edge_stack(app: ASGIApp, settings: Settings, http_metrics: HttpMetrics, labels: Callable[[Scope], str]) -> ASGIApp:
+def edge_stack(
+    app: ASGIApp,
+    settings: Settings,
+    http_metrics: HttpMetrics,
+    labels: Callable[[Scope], str],
+    limiter: RequestLimiter,
+) -> ASGIApp:
     """The cross-cutting rules around `app`, outermost first:
 
     1. request id — first, so every layer below, every log line and the response carry it;
     2. access and error log — outside the rest, so its duration and status are what the client got;
-    3. metrics — per route template and status class, 413s and 500s included;
-    4. security headers — on every response made below, the limit's 413 and the guard's 500 included;
-    5. body-size limit — refuses a body too large before anything reads it;
-    6. server-error guard — an exception that escapes before a response (the fast path has no FastAPI
+    3. metrics — per route template and status class, 429s, 413s and 500s included;
+    4. security headers — on every response made below, the 429, the 413 and the guard's 500 included;
+    5. rate limit — per client address, shared by every worker (GEO_RATE_LIMIT_*; absent when 0);
+    6. body-size limit — refuses a body too large before anything reads it;
+    7. server-error guard — an exception that escapes before a response (the fast path has no FastAPI
        around it) still gets a 500 through the layers above, then reaches the server as usual.
 
     Each is a small module of geo_service.api, beside the routers (they are the HTTP layer's rules). All
@@ -117,14 +127,17 @@ def edge_stack(app: ASGIApp, settings: Settings, http_metrics: HttpMetrics, labe
     benchmark (scripts/bench/nearest_http.py) measures the whole stack against a hello-world app."""
     app = ServerErrorMiddleware(app)
     app = BodyLimitMiddleware(app, *limits_for(settings))
+    if limiter.policy.limit:
+        app = RateLimitMiddleware(app, limiter)
     app = SecurityHeadersMiddleware(app)
     app = MetricsMiddleware(app, http_metrics, labels)
     app = AccessLogMiddleware(app, enabled=settings.access_log)
     return RequestIdMiddleware(app)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for `settings`; the database engine is opened in the lifespan, not here."""
+def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What each worker opens at start and closes at exit: the engine, the nearest index and the road
+    network (kept fresh by one poller), and the pool that runs jobs."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -146,12 +159,17 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.jobs.close()
             app.state.engine.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for `settings`; the database engine is opened in the lifespan, not here."""
     app = GeoServiceApp(
         settings,
         title="geo_service",
         version=__version__,
         summary="Find, map and plan trade-union service facilities (工会驿站).",
-        lifespan=lifespan,
+        lifespan=lifespan_for(settings),
     )
     install_error_handlers(app)
     app.include_router(health.router)

@@ -59,11 +59,10 @@ class _Measured:
 
 
 def _measure(db: Database, query: coverage_service.CoverageQuery, grid: str | None) -> _Measured:
-    with db.engine.connect() as conn:
-        report, meta = coverage_service.coverage_report(conn, query, db.settings)
-        if grid is None:
-            return _Measured(report, meta, None)
-        cells, _ = coverage_service.grid_report(conn, query.kinds, query.districts, grid, db.settings)
+    report, meta = coverage_service.coverage_report(db.engine, query, db.settings)
+    if grid is None:
+        return _Measured(report, meta, None)
+    cells, _ = coverage_service.grid_report(db.engine, query.kinds, query.districts, grid, db.settings)
     return _Measured(report, meta, cells)
 
 
@@ -103,8 +102,7 @@ def plan(
 
 
 def _solve(db: Database, spec: planning_service.PlanSpec) -> planning_service.PlanResult:
-    with db.engine.connect() as conn:
-        return planning_service.plan(conn, spec, db.settings, db.settings.plan_time_limit_s)
+    return planning_service.plan(db.engine, spec, db.settings, db.settings.plan_time_limit_s)
 
 
 def _write_plan(db: Database, out: Path, spec: planning_service.PlanSpec, result: planning_service.PlanResult) -> None:

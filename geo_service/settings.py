@@ -29,9 +29,36 @@ class Settings(BaseSettings):
     spatialite_path: str = Field(
         default="mod_spatialite", description="SpatiaLite extension to load (name on the loader path, or a file)."
     )
-    sqlite_busy_timeout_s: float = Field(default=5.0, gt=0, description="Wait this long for a SQLite write lock.")
+    sqlite_busy_timeout_s: float = Field(
+        default=1.0, gt=0, description="Wait this long for a SQLite write lock, then answer 503 with Retry-After."
+    )
     pg_statement_timeout_ms: int = Field(default=5000, gt=0, description="PostgreSQL statement_timeout.")
-    pg_pool_size: int = Field(default=5, ge=1)
+    db_pool_size: int = Field(
+        default=5, ge=1, description="Database connections each worker keeps open (PostGIS and SpatiaLite)."
+    )
+    db_max_overflow: int = Field(
+        default=5, ge=0, description="Extra connections a worker may open at a peak (closed again when returned)."
+    )
+    db_pool_timeout_s: float = Field(
+        default=1.0, gt=0, description="A request waits this long for a free connection, then gets 503 + Retry-After."
+    )
+    ready_timeout_s: float = Field(
+        default=1.0, gt=0, description="/readyz answers 503 when the database has not answered within this time."
+    )
+    rate_limit_requests: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests one client address may make per rate-limit window, on all workers together (0: off); "
+        "/healthz, /readyz, /metrics and /static are not counted.",
+    )
+    rate_limit_window_s: int = Field(default=60, ge=1, description="Length of the request rate-limit window (fixed).")
+    rate_limit_flush_every: int = Field(
+        default=20,
+        ge=1,
+        description="Smallest batch in which a worker adds an address's requests to the shared count (a batch is "
+        "a tenth of what the address has left, at least this); a client may exceed the limit by at most "
+        "(workers - 1) x max(this, limit / 10) requests.",
+    )
     max_page_size: int = Field(default=500, ge=1, description="Largest `limit` a list endpoint accepts.")
     default_page_size: int = Field(default=100, ge=1)
     log_level: str = Field(default="INFO")

@@ -21,6 +21,11 @@ from tests.databases import BACKENDS, loaded_database, new_database
 # tests start inherit it.
 os.environ.setdefault("GEO_PLAN_SYNC_BUDGET_S", "600")
 
+# The suite's clients send thousands of requests a minute from one address, which the request limit
+# would refuse; it is tested on its own with explicit settings (tests/test_rate_limits.py). Servers
+# started by the tests inherit this too.
+os.environ.setdefault("GEO_RATE_LIMIT_REQUESTS", "0")
+
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:

@@ -11,13 +11,13 @@ import orjson
 import pandas as pd
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from geo_layers.coverage import frame_collection
 from geo_layers.suggested_sites import site_collection
 from geo_service import exports
 from geo_service.api import jobs as jobs_api
-from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
+from geo_service.api.deps import EngineDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps.i18n import Lang
@@ -49,20 +49,20 @@ CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_qu
 
 
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
-def gaps(conn: ConnectionDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
-    report, meta = coverage_service.coverage_report(conn, query, settings)
+def gaps(engine: EngineDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
+    report, meta = coverage_service.coverage_report(engine, query, settings)
     return GeoJSONResponse(frame_collection(coverage_service.gaps_frame(report), **meta))
 
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
 def summary(
-    conn: ConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     query: CoverageQueryDep,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangParam = "zh",
 ) -> Response:
-    report, meta = coverage_service.coverage_report(conn, query, settings)
+    report, meta = coverage_service.coverage_report(engine, query, settings)
     rows = coverage_service.summary_rows(report)
     if format == "json":
         return JSONResponse({"districts": rows[:-1], "total": rows[-1], **meta})
@@ -78,13 +78,13 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
 
 @router.get("/coverage/grid", response_class=GeoJSONResponse, summary="Cells with the distance to the nearest facility")
 def grid(
-    conn: ConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     kind: Kinds = [],
     district: Districts = [],
     cell: Annotated[str, Query(description="square:<metres> or h3:<resolution>")] = "square:1000",
 ) -> GeoJSONResponse:
-    cells, meta = coverage_service.grid_report(conn, tuple(kind), tuple(district), cell, settings)
+    cells, meta = coverage_service.grid_report(engine, tuple(kind), tuple(district), cell, settings)
     return GeoJSONResponse(frame_collection(cells, **meta))
 
 
@@ -117,16 +117,16 @@ def plan_sites(
         planning_service.check_cost(spec, settings)
     if "respond-async" in (prefer or "") or planning_service.runs_as_job(spec, settings):
         return jobs_api.accepted(request, engine, PLAN_JOB, spec.model_dump(mode="json"), run_plan_job)
-    with engine.connect() as conn, _in_body():
-        result = planning_service.plan(conn, spec, settings, settings.plan_sync_budget_s)
+    with _in_body():
+        result = planning_service.plan(engine, spec, settings, settings.plan_sync_budget_s)
     return GeoJSONResponse(_plan_collection(result))
 
 
-def run_plan_job(conn: Connection, params: dict[str, Any], settings: Settings) -> tuple[bytes, str]:
+def run_plan_job(engine: Engine, params: dict[str, Any], settings: Settings) -> tuple[bytes, str]:
     """A plan job's work (in a job process): the same answer as the request, with the job's budget."""
     spec = planning_service.PlanSpec.model_validate(params)
     with jobs_api.refusals(), _in_body():
-        result = planning_service.plan(conn, spec, settings, settings.plan_time_limit_s)
+        result = planning_service.plan(engine, spec, settings, settings.plan_time_limit_s)
     return orjson.dumps(_plan_collection(result)), GeoJSONResponse.media_type
 
 
@@ -159,7 +159,7 @@ def planner_query(
 @router.get("/plan/export.{fmt}", summary="The planner map's results as a file (sites, gaps, table, map)")
 def plan_export(
     fmt: ExportFormat,
-    conn: ConnectionDep,
+    engine: EngineDep,
     settings: SettingsDep,
     query: Annotated[PlannerQuery, Depends(planner_query)],
     lang: LangParam = "zh",
@@ -168,8 +168,10 @@ def plan_export(
     xlsx: the district summary, the sites and the notes; zip: the map as an offline page."""
     if fmt == "zip":
         check(query, settings)
-        return _attachment(planner_archive(conn, settings, lang, query), "zip", "planner-map.zip")
-    analysis = analyse(conn, query, settings)
+        with engine.connect() as conn:  # the page reads as it is built; the other formats hold no connection
+            archive = planner_archive(conn, settings, lang, query)
+        return _attachment(archive, "zip", "planner-map.zip")
+    analysis = analyse(engine, query, settings)
     notes = analysis.notes()
     if fmt == "geojson":
         return GeoJSONResponse(site_collection(analysis.sites, **notes), headers=_download("planner-sites.geojson"))

@@ -1,4 +1,7 @@
-"""Request dependencies: settings and a database connection per request."""
+"""Request dependencies: settings and a database connection per request.
+
+The settings and the engine are coroutines: FastAPI runs a plain function dependency on the request
+thread pool, so even /readyz would otherwise queue behind busy requests to read an attribute."""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from sqlalchemy import Connection, Engine
 from geo_service.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 

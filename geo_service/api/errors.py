@@ -134,9 +134,11 @@ def _jobs_busy(exc: Exception) -> JSONResponse | None:
 
 
 def _unavailable(exc: Exception) -> JSONResponse | None:
+    """Down, restarting, every pooled connection busy (after db_pool_timeout_s), a statement timeout, a
+    SQLite lock held past the busy timeout: all answered within about a second, all worth a retry."""
     log.warning("database unavailable: %s", exc.__class__.__name__, exc_info=exc)
     return JSONResponse(
-        {"detail": "the database is unavailable or busy; retry shortly"},
+        {"detail": "数据库暂时不可用或繁忙，请稍后重试 (the database is unavailable or busy; retry shortly)"},
         status_code=503,
         headers={"Retry-After": str(DatabaseUnavailable.retry_after_s)},
     )

@@ -7,11 +7,20 @@ timeout turns short lock waits into waits instead of errors.
 
 PostGIS (production) gets `pool_pre_ping` so a restarted server is recovered without restarting us, and
 a server-side statement timeout so one slow query cannot hold a worker forever.
+
+Both get a bounded pool with a short checkout timeout (`db_pool_*` settings): a worker runs up to 40
+requests at once on its thread pool (anyio's default), more than it has connections, so that requests
+that need no database (the nearest index, cached tiles, static files, /healthz) are never queued behind
+ones that do; a request that finds every connection busy waits `db_pool_timeout_s` (1 s) and then gets
+a 503 with Retry-After (geo_service.api.errors) instead of SQLAlchemy's 30 s default wait, so a
+saturated database sheds load at once instead of stalling every worker. PostgreSQL's max_connections
+must cover workers x (db_pool_size + db_max_overflow), plus the CLI and backups.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 # Native load order matters: shapely's and pyogrio's bundled GEOS/GDAL/SQLite must be in the process
@@ -39,7 +48,8 @@ def make_engine(settings: Settings) -> Engine:
 
 def _spatialite_engine(settings: Settings) -> Engine:
     path = settings.db_url.split("///", 1)[-1]
-    if path and path != ":memory:":
+    in_file = bool(path) and path != ":memory:"  # an in-memory database has one connection per thread, no pool
+    if in_file:
         from pathlib import Path
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +57,7 @@ def _spatialite_engine(settings: Settings) -> Engine:
         settings.db_url,
         module=sqlean,
         connect_args={"timeout": settings.sqlite_busy_timeout_s, "check_same_thread": False},
+        **(_pool_args(settings) if in_file else {}),
     )
     busy_ms = int(settings.sqlite_busy_timeout_s * 1000)
 
@@ -68,10 +79,18 @@ def _postgis_engine(settings: Settings) -> Engine:
     return create_engine(
         settings.db_url,
         pool_pre_ping=True,
-        pool_size=settings.pg_pool_size,
         connect_args={
             "options": f"-c statement_timeout={settings.pg_statement_timeout_ms}",
-            "connect_timeout": 5,
+            "connect_timeout": max(2, math.ceil(settings.db_pool_timeout_s)),  # libpq counts 2 s at least
             "application_name": "geo_service",
         },
+        **_pool_args(settings),
     )
+
+
+def _pool_args(settings: Settings) -> dict[str, Any]:
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }

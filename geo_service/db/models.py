@@ -334,7 +334,7 @@ class ConsoleSession(Base):
 
 
 class Job(Base):
-    """A long request run in the background (migration 0007): its kind, parameters, state and result.
+    """A long request run in the background (migration 0008): its kind, parameters, state and result.
 
     Kept in the database so that any worker answers the status URL of a job another worker runs. `id`
     is a random 128-bit token (hex): the status URL is the capability to read the result.
@@ -356,3 +356,18 @@ class Job(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (CheckConstraint(in_list("status", JOB_STATUSES), name="status"),)
+
+
+class RateLimit(Base):
+    """Requests counted per key in a fixed window (migration 0007), so every worker and host enforces one
+    limit. `key_hash` is a keyed hash of the client address; `window_start` is the window's start in whole
+    seconds since the epoch (geo_service.services.rate_limits adds each worker's counts in batches)."""
+
+    __tablename__ = "rate_limit"
+
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("count >= 0", name="count"),)

@@ -127,7 +127,7 @@ class Sources:
         """The planner map's coverage and sites (a plain PlannerQuery for the page's districts and radius
         when the page has no question of its own)."""
         question = self.planner or PlannerQuery(self.query.districts, self.radius_m, count=0)
-        return analyse(self.conn, question, self.settings)
+        return analyse(self.conn.engine, question, self.settings)
 
     @cached_property
     def stations_by_district(self) -> DistrictCounts:

@@ -1,4 +1,4 @@
-"""Job rows (migration 0007). The caller owns the transaction."""
+"""Job rows (migration 0008). The caller owns the transaction."""
 
 from __future__ import annotations
 

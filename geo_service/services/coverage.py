@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from geo_service.analysis.bounds import points_near
 from geo_service.analysis.coverage import (
@@ -36,8 +36,8 @@ from geo_service.services.study_area import (
     DistrictArea,
     StudyArea,
     demand_method,
-    load_study_area,
     piece_demand,
+    read_study_area,
     resolve_radius,
 )
 from geo_service.settings import Settings
@@ -224,21 +224,19 @@ class CoverageQuery:
     preset: str | None = None
 
 
-def coverage_report(
-    conn: Connection, query: CoverageQuery, settings: Settings
-) -> tuple[CoverageReport, dict[str, Any]]:
+def coverage_report(engine: Engine, query: CoverageQuery, settings: Settings) -> tuple[CoverageReport, dict[str, Any]]:
     """Measure the study area named by the query; also returns the metadata every output carries."""
     radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
-    area = load_study_area(conn, query.kinds, query.districts)
+    area = read_study_area(engine, query.kinds, query.districts)
     report = measure(area, radius.radius_m)
     return report, Assumptions.of(area, radius, report.demand_method).notes()
 
 
 def grid_report(
-    conn: Connection, kinds: tuple[str, ...], districts: tuple[str, ...], cell: str, settings: Settings
+    engine: Engine, kinds: tuple[str, ...], districts: tuple[str, ...], cell: str, settings: Settings
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """The distance grid for the study area, with its metadata."""
-    area = load_study_area(conn, kinds, districts)
+    area = read_study_area(engine, kinds, districts)
     area_km2 = sum(abs(GEOD.geometry_area_perimeter(d.geom)[0]) for d in area.districts) / 1e6
     kind, size = parse_cell(cell, settings.coverage_max_cells, area_km2)
     cells = distance_grid(area, kind, size)

@@ -341,7 +341,7 @@ class FeatureService:
         cached = self._gaps
         if cached is not None and cached[0] == revision:
             return cached[1]
-        features = coverage_gaps(conn, self.settings)
+        features = coverage_gaps(conn.engine, self.settings)
         self._gaps = (revision, features)
         return features
 

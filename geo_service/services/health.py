@@ -39,3 +39,9 @@ def readiness(engine: Engine, road_network: NetworkInfo | None = None) -> Readin
         problem = "schema not current: run `geo-service db upgrade`"
         return Readiness(False, backend, revision, expected, problem, road_network)
     return Readiness(True, backend, revision, expected, None, road_network)
+
+
+def not_answering(engine: Engine, waited_s: float, road_network: NetworkInfo | None = None) -> Readiness:
+    """Unready: the database did not answer within `waited_s` (down, saturated or locked)."""
+    problem = f"database did not answer within {waited_s:g} s"
+    return Readiness(False, engine.dialect.name, None, migrate.head_revision(), problem, road_network)

@@ -42,9 +42,9 @@ LOST: Final = {
 }
 FAILED: Final = {"detail": "任务失败（服务器错误）/ the job failed (a server error)"}
 
-#: What a job does: read its parameters, compute, and return (body, media type). It raises `JobRefused`
+#: What a job does: read its data through the engine, compute, and return (body, media type). It raises `JobRefused`
 #: for an answer that is an error the client must see (a 422 with its body), anything else for a bug.
-JobWork = Callable[[Connection, dict[str, Any], Settings], tuple[bytes, str]]
+JobWork = Callable[[Engine, dict[str, Any], Settings], tuple[bytes, str]]
 
 
 class JobRefused(Exception):
@@ -180,8 +180,7 @@ def run_job(settings: Settings, job_id: str, work: JobWork) -> None:
             return  # purged, or claimed twice
         params = job_rows.job_params(conn, job_id) or {}
     try:
-        with engine.connect() as conn:
-            body, media_type = work(conn, params, settings)
+        body, media_type = work(engine, params, settings)
     except JobRefused as refused:
         with engine.begin() as conn:
             job_rows.mark_failed(conn, job_id, refused.status, refused.body, utc_now())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import shapely
 from shapely.geometry import box
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from geo_service.services.coverage import CoverageQuery, coverage_report, gaps_frame
 from geo_service.settings import Settings
@@ -27,9 +27,9 @@ class GapFeature:
         return bool(self.geometry.intersects(box(*bbox)))
 
 
-def coverage_gaps(conn: Connection, settings: Settings) -> list[GapFeature]:
+def coverage_gaps(engine: Engine, settings: Settings) -> list[GapFeature]:
     """Gaps of the stations with the default preset (walk-15), one feature per district that has any."""
-    report, _notes = coverage_report(conn, CoverageQuery(kinds=("station",)), settings)
+    report, _notes = coverage_report(engine, CoverageQuery(kinds=("station",)), settings)
     frame = gaps_frame(report)
     return [
         GapFeature(str(row.adcode), str(row.name), float(row.area_km2), float(row.uncovered_demand), row.geometry)

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any, Final
 
 import geopandas as gpd
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from geo_service.errors import InvalidParameter
 from geo_service.queries.facilities import data_revision
@@ -30,7 +30,7 @@ from geo_service.services.study_area import (
     Assumptions,
     RadiusChoice,
     StudyArea,
-    load_study_area,
+    read_study_area,
     resolve_radius,
 )
 from geo_service.settings import Settings
@@ -116,16 +116,18 @@ def check(query: PlannerQuery, settings: Settings) -> RadiusChoice:
     return resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
 
 
-def analyse(conn: Connection, query: PlannerQuery, settings: Settings) -> PlannerAnalysis:
+def analyse(engine: Engine, query: PlannerQuery, settings: Settings) -> PlannerAnalysis:
     """Coverage of the study area and, when `count` > 0, the suggested sites; the last few answers are
     kept per data revision, so the exports of the map just drawn cost nothing (the plan takes seconds)."""
     radius = check(query, settings)
-    key = (conn.engine.url.render_as_string(), data_revision(conn), query, radius)
+    with engine.connect() as conn:
+        revision = data_revision(conn)
+    key = (engine.url.render_as_string(), revision, query, radius)
     with _LOCK:
         if key in _RECENT:
             _RECENT.move_to_end(key)
             return _RECENT[key]
-    analysis = _analyse(conn, query, radius, settings.plan_sync_budget_s)
+    analysis = _analyse(engine, query, radius, settings.plan_sync_budget_s)
     with _LOCK:
         _RECENT[key] = analysis
         while len(_RECENT) > RECENT_ANSWERS:
@@ -133,8 +135,8 @@ def analyse(conn: Connection, query: PlannerQuery, settings: Settings) -> Planne
     return analysis
 
 
-def _analyse(conn: Connection, query: PlannerQuery, radius: RadiusChoice, budget_s: float) -> PlannerAnalysis:
-    area = load_study_area(conn, KINDS, query.districts)
+def _analyse(engine: Engine, query: PlannerQuery, radius: RadiusChoice, budget_s: float) -> PlannerAnalysis:
+    area = read_study_area(engine, KINDS, query.districts)
     report = measure(area, radius.radius_m)
     chosen = None
     if query.count:

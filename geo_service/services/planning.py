@@ -21,7 +21,7 @@ import shapely
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection
+from sqlalchemy import Engine
 
 from geo_service.analysis.coverage import nearest_distances, service_area
 from geo_service.analysis.demand import grid_points
@@ -35,9 +35,9 @@ from geo_service.services.study_area import (
     DemandPoints,
     StudyArea,
     demand_method,
-    load_study_area,
     piece_demand,
     presets_help,
+    read_study_area,
     resolve_radius,
 )
 from geo_service.settings import Settings
@@ -183,12 +183,12 @@ def runs_as_job(spec: PlanSpec, settings: Settings) -> bool:
     return spec.count > settings.plan_sync_max_count or supplied_points(spec) > settings.plan_sync_max_points
 
 
-def plan(conn: Connection, spec: PlanSpec, settings: Settings, budget_s: float) -> PlanResult:
+def plan(engine: Engine, spec: PlanSpec, settings: Settings, budget_s: float) -> PlanResult:
     """Check a spec against the settings and the data, and choose its sites within `budget_s` seconds of
     solving (the solution says when the budget cut the search short, and its gap)."""
     check_cost(spec, settings)
     radius = resolve_radius(spec.radius_m, spec.preset, settings.coverage_max_radius_m)
-    area = load_study_area(conn, spec.kind, spec.district)
+    area = read_study_area(engine, spec.kind, spec.district)
     if spec.area is not None:
         area = area.clipped(read_area(spec.area, "area"))
     supplied = None

@@ -18,7 +18,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely import wkb
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from geo_service import vocab
 from geo_service.analysis.demand import DEFAULT_METHOD, grid_points, population_weights
@@ -180,6 +180,14 @@ class Assumptions:
             "demand_method": self.demand_method,
             "population_year": list(self.population_years),
         }
+
+
+def read_study_area(engine: Engine, kinds: Sequence[str], districts: Sequence[str]) -> StudyArea:
+    """The study area, read on a connection of its own that is back in the pool before the caller starts
+    computing: coverage and plans take seconds of CPU, and a connection held meanwhile is one that cheap
+    requests wait for (or get a 503 for, once the pool timeout passes)."""
+    with engine.connect() as conn:
+        return load_study_area(conn, kinds, districts)
 
 
 def load_study_area(conn: Connection, kinds: Sequence[str], districts: Sequence[str]) -> StudyArea:
