@@ -87,12 +87,7 @@ class GeoServiceApp(FastAPI):
         await self._edge(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] == nearest.NEAREST_PATH
-            and scope["method"] == "GET"
-            and nearest.ROAD_QUERY not in scope["query_string"]
-        ):
+        if scope["type"] == "http" and scope["path"] == nearest.NEAREST_PATH and scope["method"] == "GET":
             scope["route"] = self._nearest_route
             await nearest.fast_path(self.state.nearest, scope, send, self.state.roads)
             return
@@ -130,7 +125,9 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
-        app.state.roads = NetworkService(settings.network_path, settings.network_max_snap_m)
+        app.state.roads = NetworkService(
+            settings.network_path, settings.network_max_snap_m, settings.network_search_slots
+        )
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))
