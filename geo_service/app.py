@@ -92,12 +92,7 @@ class GeoServiceApp(FastAPI):
         await self._edge(scope, receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["path"] == nearest.NEAREST_PATH
-            and scope["method"] == "GET"
-            and nearest.ROAD_QUERY not in scope["query_string"]
-        ):
+        if scope["type"] == "http" and scope["path"] == nearest.NEAREST_PATH and scope["method"] == "GET":
             scope["route"] = self._nearest_route
             await nearest.fast_path(self.state.nearest, scope, send, self.state.roads)
             return
@@ -145,7 +140,9 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
-        app.state.roads = NetworkService(settings.network_path, settings.network_max_snap_m)
+        app.state.roads = NetworkService(
+            settings.network_path, settings.network_max_snap_m, settings.network_search_slots
+        )
         app.state.jobs = JobRunner(settings)
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)

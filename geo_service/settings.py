@@ -235,6 +235,16 @@ class Settings(BaseSettings):
     network_max_snap_m: float = Field(
         default=2_000, gt=0, description="A point farther than this from every road of the profile is refused (422)."
     )
+    network_search_slots: int = Field(
+        default=4,
+        ge=1,
+        description="Road searches run at once per worker and profile (each keeps three node-sized arrays); more wait.",
+    )
+    route_max_detours: int = Field(
+        default=100,
+        ge=1,
+        description="Most stations of an along-route search with detour=network (two road searches each).",
+    )
     route_max_points: int = Field(default=20_000, ge=2, description="Most vertices of a route to search along.")
     route_max_length_m: float = Field(default=1_000_000, gt=0, description="Longest route to search along (metres).")
     route_max_buffer_m: float = Field(default=5_000, gt=0, description="Cap on buffer_m of along-route searches.")

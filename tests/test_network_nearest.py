@@ -39,17 +39,38 @@ def test_network_nearest_equals_brute_force_dijkstra(extract: str, profile: str)
     olon, olat = seeded_points(index.graph, ORIGINS, seed=12)
     snaps = index.snap(_concat(flon, olon), _concat(flat, olat))
     g, names = brute_graph(index, snaps)
-    targets = index.attach(index.snap(flon, flat))
+    targets = index.targets(index.attach(index.snap(flon, flat)))
     origins = index.attach(index.snap(olon, olat))
     for i in range(ORIGINS):
         origin = _one(origins, i)
-        hits = nearest_by_road(index, origin, targets, K, (500.0, 1e9))
+        hits = nearest_by_road(index, origin, targets, K, 1e9)
         lengths, paths = nx.single_source_dijkstra(g, names[FACILITIES + i], weight="length")
         brute = np.array([lengths.get(names[f], np.inf) for f in range(FACILITIES)])
         np.testing.assert_allclose(hits.distance_m, np.sort(brute)[:K], rtol=1e-3, atol=1e-6)
         np.testing.assert_allclose(brute[hits.positions], hits.distance_m, rtol=1e-3, atol=1e-6)
         path_times = [nx.path_weight(g, paths[names[int(f)]], "time") for f in hits.positions]
         np.testing.assert_allclose(hits.time_s, path_times, rtol=1e-3, atol=1e-6)
+
+
+def test_filters_k_and_the_distance_cap_equal_brute_force_dijkstra() -> None:
+    """The search stops early (k settled, or the cap): eligible masks, a refusing `accept`, larger k and a
+    cap must still give exactly the brute-force answer restricted the same way."""
+    index = road_index("Helsinki", "drive")
+    flon, flat = seeded_points(index.graph, FACILITIES, seed=41)
+    olon, olat = seeded_points(index.graph, 40, seed=42)
+    g, names = brute_graph(index, index.snap(_concat(flon, olon), _concat(flat, olat)))
+    targets = index.targets(index.attach(index.snap(flon, flat)))
+    origins = index.attach(index.snap(olon, olat))
+    eligible = np.random.default_rng(43).random(FACILITIES) < 0.5
+    for i, (k, cap) in enumerate([(1, 1e9), (12, 1e9), (5, 1500.0), (30, 3000.0)] * 10):
+        lengths = nx.single_source_dijkstra_path_length(g, names[FACILITIES + i], weight="length")
+        brute = np.array([lengths.get(names[f], np.inf) for f in range(FACILITIES)])
+        allowed = eligible & (np.arange(FACILITIES) % 3 != 0) & (brute <= cap)
+        want = np.sort(brute[allowed])[:k]
+        hits = nearest_by_road(index, _one(origins, i), targets, k, cap, eligible=eligible, accept=lambda p: p % 3 != 0)
+        np.testing.assert_allclose(hits.distance_m, want, rtol=1e-9, atol=1e-6)
+        assert set(hits.positions.tolist()) <= set(np.flatnonzero(allowed).tolist())
+        assert hits.searched_m <= cap
 
 
 def _one(attachments, i: int):  # type: ignore[no-untyped-def]
@@ -76,8 +97,8 @@ def test_one_way_streets_make_the_two_directions_differ() -> None:
     differing = [j for j in range(1, 60) if abs(there[names[j]] - back[j]) > 50]
     assert differing, "the seeded points should include a pair whose two directions differ"
     j = differing[0]
-    a_to_b = nearest_by_road(index, _one(attached, 0), _one(attached, j), 1, (1e9, 1e9)).distance_m[0]
-    b_to_a = nearest_by_road(index, _one(attached, j), _one(attached, 0), 1, (1e9, 1e9)).distance_m[0]
+    a_to_b = nearest_by_road(index, _one(attached, 0), index.targets(_one(attached, j)), 1, 1e9).distance_m[0]
+    b_to_a = nearest_by_road(index, _one(attached, j), index.targets(_one(attached, 0)), 1, 1e9).distance_m[0]
     assert a_to_b == pytest.approx(there[names[j]], rel=1e-6)
     assert b_to_a == pytest.approx(back[j], rel=1e-6)
     assert abs(a_to_b - b_to_a) > 50

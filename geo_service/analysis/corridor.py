@@ -56,6 +56,7 @@ class Along:
     offset_m: FloatArray
     left: NDArray[np.bool_]
     bearing_deg: FloatArray  # from the foot on the route to the point
+    foot: FloatArray  # (n, 2) lon/lat of each point's foot on the route
 
 
 def route(lon: FloatArray, lat: FloatArray) -> Route:
@@ -108,4 +109,4 @@ def along(line: Route, lon: FloatArray, lat: FloatArray, buffer_m: float) -> Alo
     keep = np.flatnonzero(~outside & (offset <= buffer_m))
     keep = keep[np.lexsort((keep, offset[keep], along_m[keep]))]
     left = (ab[keep, 0] * ap[keep, 1] - ab[keep, 1] * ap[keep, 0]) > 0
-    return Along(keep, along_m[keep], offset[keep], left, bearing[keep])
+    return Along(keep, along_m[keep], offset[keep], left, bearing[keep], feet[keep])

@@ -6,31 +6,29 @@ the nearest node). A snapped point sits at a fraction `t` along a segment and en
 the segment's ends, at the partial cost of the arc it lies on — so one-way streets hold for the first
 and last metres too.
 
-`nearest_by_road` is exact: Dijkstra (scipy.sparse.csgraph) from the snapped origin with a distance
-bound; targets are ranked by their road distance among all targets within the bound, and the bound
-doubles until k accepted targets lie within it (or the cap is reached). It is never a re-ranking of the
-nearest by air.
+`nearest_by_road` is exact: one Dijkstra from the snapped origin (analysis.road_search) that settles
+targets in order of road distance and stops at the k-th accepted one, or at the distance cap. It is
+never a re-ranking of the nearest by air.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo_service.analysis.metric import MetricFrame, local_frame
 from geo_service.analysis.road_graph import RoadGraph
+from geo_service.analysis.road_search import RoadSearch, TargetTable
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 PIECE_M = 50.0  # segments are indexed in pieces no longer than this
 _CANDIDATES = 8  # piece midpoints examined per point before the exactness check
-DETOUR = 1.4  # road distance over straight distance assumed for the first search bound
 _NONE = -1
 
 
@@ -56,6 +54,11 @@ class Attachments:
     in_m: FloatArray
     in_s: FloatArray
 
+    def take(self, rows: IntArray) -> Attachments:
+        """The attachments of the points at `rows` only."""
+        snaps = Snaps(self.snaps.segment[rows], self.snaps.t[rows], self.snaps.distance_m[rows])
+        return Attachments(snaps, self.node[rows], self.out_m[rows], self.out_s[rows], self.in_m[rows], self.in_s[rows])
+
 
 @dataclass(frozen=True)
 class RoadHits:
@@ -67,20 +70,28 @@ class RoadHits:
     searched_m: float  # the bound the answer is exact within
 
 
-class RoadIndex:
-    """A RoadGraph ready for queries: its metric frame, segment index and length matrix."""
+@dataclass(frozen=True)
+class Targets:
+    """Snapped points ready to be searched for: their attachments and the per-node entry table."""
 
-    def __init__(self, graph: RoadGraph) -> None:
+    attachments: Attachments
+    table: TargetTable
+    everyone: BoolArray = field(repr=False)  # all eligible
+
+
+class RoadIndex:
+    """A RoadGraph ready for queries: its metric frame, segment index and road search
+    (at most `search_slots` searches at once)."""
+
+    def __init__(self, graph: RoadGraph, search_slots: int = 4) -> None:
         self.graph = graph
         self.frame: MetricFrame = local_frame(
             round(float(graph.lon.min() + graph.lon.max()) / 2, 4),
             round(float(graph.lat.min() + graph.lat.max()) / 2, 4),
         )
         self.xy = self.frame.project_points(np.column_stack([graph.lon, graph.lat]))
-        self.length = graph.matrix(graph.length_m)
-        tails, heads = graph.tails(), graph.indices
-        self._arc_keys = tails * graph.node_count + heads  # sorted: CSR rows, heads ascending
-        self._segments(tails, heads)
+        self.search = RoadSearch(graph.indptr, graph.indices, graph.length_m, graph.time_s, search_slots)
+        self._segments(graph.tails(), graph.indices)
         self._pieces()
 
     def _segments(self, tails: IntArray, heads: IntArray) -> None:
@@ -145,9 +156,12 @@ class RoadIndex:
             in_s=_part(share, time),
         )
 
-    def arc_times(self, tails: IntArray, heads: IntArray) -> FloatArray:
-        positions = np.searchsorted(self._arc_keys, tails * self.graph.node_count + heads)
-        return self.graph.time_s[positions]
+    def targets(self, attachments: Attachments) -> Targets:
+        """Snapped points as search targets (built once per set of points, e.g. per data revision)."""
+        table = TargetTable.build(
+            self.graph.node_count, attachments.node, attachments.in_m, attachments.in_s, attachments.snaps.segment
+        )
+        return Targets(attachments, table, np.ones(len(attachments.node), dtype=bool))
 
 
 def _part(share: FloatArray, cost: FloatArray) -> FloatArray:
@@ -156,119 +170,81 @@ def _part(share: FloatArray, cost: FloatArray) -> FloatArray:
         return np.where(np.isinf(cost), np.inf, share * cost)
 
 
-@dataclass(frozen=True)
-class _Reach:
-    """Road distances from one snapped origin: per exit (row) and node, exit cost included."""
-
-    distance: FloatArray  # (2, nodes)
-    predecessor: IntArray  # (2, nodes), scipy's shortest-path trees
-    sources: IntArray  # (2,) the exit nodes
-
-
-def _reach(index: RoadIndex, origin: Attachments, bound_m: float) -> _Reach:
-    sources = origin.node[0]
-    distance, predecessor = dijkstra(index.length, indices=sources, limit=bound_m, return_predecessors=True)
-    return _Reach(distance + origin.out_m[0][:, None], predecessor, sources)
-
-
-def _direct(index: RoadIndex, origin: Attachments, targets: Attachments) -> tuple[FloatArray, FloatArray]:
-    """(metres, seconds) straight along the origin's own segment to targets snapped to it (inf elsewhere)."""
+def _direct(index: RoadIndex, origin: Attachments, targets: Targets) -> tuple[IntArray, FloatArray, FloatArray]:
+    """(positions, metres, seconds) of the targets reached straight along the origin's own segment."""
     segment, t0 = int(origin.snaps.segment[0]), float(origin.snaps.t[0])
-    metres = np.full(len(targets.node), np.inf)
-    seconds = metres.copy()
-    same = np.flatnonzero(targets.snaps.segment == segment)
-    for column, ahead in ((0, targets.snaps.t[same] >= t0), (1, targets.snaps.t[same] <= t0)):
+    same = targets.table.on_segment(segment)
+    t = targets.attachments.snaps.t[same]
+    metres, seconds = np.full(len(same), np.inf), np.full(len(same), np.inf)
+    for column, ahead in ((0, t >= t0), (1, t <= t0)):  # the first→second arc, then second→first
         arc = int(index.arc[segment, column])
         if arc == _NONE:
             continue
-        share = np.abs(targets.snaps.t[same] - t0)
+        share = np.abs(t - t0)
         cand = np.where(ahead, share * index.graph.length_m[arc], np.inf)
-        better = cand < metres[same]
-        metres[same] = np.where(better, cand, metres[same])
-        seconds[same] = np.where(better, share * index.graph.time_s[arc], seconds[same])
-    return metres, seconds
-
-
-def _costs(reach: _Reach, targets: Attachments) -> tuple[FloatArray, IntArray]:
-    """Each target's road distance and how it is reached: 2·exit + entry end (0–3)."""
-    via = reach.distance[:, targets.node] + targets.in_m[None, :, :]  # (exit, target, entry end)
-    routes = np.moveaxis(via, 0, 1).reshape(len(targets.node), 4)
-    winner = np.argmin(routes, axis=1)
-    return routes[np.arange(len(winner)), winner], winner
-
-
-def _path_time(index: RoadIndex, reach: _Reach, exit_row: int, node: int) -> float:
-    """Seconds along the shortest-distance path from the exit node `exit_row` to `node`."""
-    tree, source = reach.predecessor[exit_row], int(reach.sources[exit_row])
-    chain = [node]
-    while chain[-1] != source:
-        chain.append(int(tree[chain[-1]]))
-    nodes = np.asarray(chain[::-1], dtype=np.int64)
-    return float(index.arc_times(nodes[:-1], nodes[1:]).sum())
-
-
-def first_bound(index: RoadIndex, origin: Attachments, targets: Attachments, eligible: BoolArray, k: int) -> float:
-    """A starting bound that usually holds k eligible targets at once: the k-th nearest of them by air
-    (between snapped points, in the frame), stretched by DETOUR. Only a guess — nearest_by_road stays
-    exact whatever it is — but one Dijkstra instead of several doublings."""
-    candidates = np.flatnonzero(eligible)
-    if len(candidates) == 0:
-        return 0.0
-    here = _snapped_xy(index, origin.snaps)
-    gaps = np.hypot(*(_snapped_xy(index, targets.snaps, candidates) - here).T)
-    kth = np.partition(gaps, min(k, len(gaps)) - 1)[min(k, len(gaps)) - 1]
-    return float(kth) * DETOUR + 1.0
-
-
-def _snapped_xy(index: RoadIndex, snaps: Snaps, rows: IntArray | None = None) -> FloatArray:
-    segment, t = (snaps.segment, snaps.t) if rows is None else (snaps.segment[rows], snaps.t[rows])
-    a, b = index.xy[index.ends[segment, 0]], index.xy[index.ends[segment, 1]]
-    return a + t[:, None] * (b - a)
+        better = cand < metres
+        metres = np.where(better, cand, metres)
+        seconds = np.where(better, share * index.graph.time_s[arc], seconds)
+    reached = np.isfinite(metres)
+    return same[reached], metres[reached], seconds[reached]
 
 
 def _first_accepted(ordered: list[int], k: int, accept: Callable[[int], bool] | None) -> list[int]:
+    """Indices into `ordered` of the first k positions that `accept` takes."""
     if accept is None:
-        return ordered[:k]
+        return list(range(min(k, len(ordered))))
     chosen: list[int] = []
-    for position in ordered:
+    for i, position in enumerate(ordered):
         if len(chosen) == k:
             break
         if accept(position):
-            chosen.append(position)
+            chosen.append(i)
     return chosen
 
 
 def nearest_by_road(
     index: RoadIndex,
     origin: Attachments,
-    targets: Attachments,
+    targets: Targets,
     k: int,
-    bounds_m: tuple[float, float],
+    cap_m: float,
     eligible: BoolArray | None = None,
     accept: Callable[[int], bool] | None = None,
 ) -> RoadHits:
-    """The k targets nearest to `origin` by road among the `eligible` ones that `accept` takes, exact
-    within the final bound: the search starts at bounds_m[0] and doubles up to the cap bounds_m[1]."""
-    bound, cap = min(bounds_m), bounds_m[1]
+    """The k targets nearest to `origin` (one snapped point) by road among the `eligible` ones that
+    `accept` takes, none farther than cap_m; exact within the returned `searched_m`.
+
+    `eligible` is a mask the search honours as it goes; `accept` is asked afterwards, in order (for
+    tests too dear to run on every target, such as opening hours): when it refuses some, the search is
+    repeated for twice as many until k are accepted or no more lie within the cap."""
+    direct = _direct(index, origin, targets)
+    mask = targets.everyone if eligible is None else eligible
+    want = k
     while True:
-        reach = _reach(index, origin, bound)
-        via_graph, winner = _costs(reach, targets)
-        direct_m, direct_s = _direct(index, origin, targets)
-        total = np.minimum(via_graph, direct_m)
-        inside = total <= bound if eligible is None else (total <= bound) & eligible
-        found = np.flatnonzero(inside)
-        found = found[np.lexsort((found, total[found]))]
-        chosen = _first_accepted(found.tolist(), k, accept)
-        if len(chosen) >= k or bound >= cap:
+        settled = index.search.nearest(
+            origin.node[0], origin.out_m[0], origin.out_s[0], targets.table, direct, mask, want, cap_m
+        )
+        chosen = _first_accepted(settled.targets.tolist(), k, accept)
+        if len(chosen) >= k or len(settled.targets) < want:
             break
-        bound = min(bound * 2, cap)
-    times = [
-        float(direct_s[p])
-        if direct_m[p] <= via_graph[p]
-        else float(origin.out_s[0, winner[p] // 2])
-        + _path_time(index, reach, int(winner[p] // 2), int(targets.node[p, winner[p] % 2]))
-        + float(targets.in_s[p, winner[p] % 2])
-        for p in chosen
-    ]
-    positions = np.asarray(chosen, dtype=np.int64)
-    return RoadHits(positions, total[positions], np.asarray(times, dtype=np.float64), bound)
+        want *= 2
+    return RoadHits(settled.targets[chosen], settled.distance_m[chosen], settled.time_s[chosen], settled.searched_m)
+
+
+def detours(index: RoadIndex, feet: Attachments, stations: Attachments, cap_m: float) -> tuple[FloatArray, FloatArray]:
+    """Per pair i, the road metres and seconds of the round trip foot i → station i → foot i (each leg
+    the shortest by distance, at most cap_m; NaN where a leg exceeds it): the extra driving of leaving
+    a route at the foot to visit the station and coming back to where one left it."""
+    to_stations, to_feet = index.targets(stations), index.targets(feet)
+    metres, seconds = np.full(len(feet.node), np.nan), np.full(len(feet.node), np.nan)
+    only = np.zeros(len(feet.node), dtype=bool)
+    for i in range(len(feet.node)):
+        only[i] = True
+        rows = np.array([i])
+        there = nearest_by_road(index, feet.take(rows), to_stations, 1, cap_m, eligible=only)
+        back = nearest_by_road(index, stations.take(rows), to_feet, 1, cap_m, eligible=only)
+        only[i] = False
+        if len(there.positions) and len(back.positions):
+            metres[i] = there.distance_m[0] + back.distance_m[0]
+            seconds[i] = there.time_s[0] + back.time_s[0]
+    return metres, seconds

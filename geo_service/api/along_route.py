@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["facilities"])
 )
 def facilities_along_route(spec: AlongRouteSpec, request: Request) -> Response:
     try:
-        result = along_route(request.app.state.nearest, spec)
+        result = along_route(request.app.state.nearest, spec, request.app.state.roads)
     except InvalidParameter as exc:  # every parameter arrives in the JSON body
         raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
     return Response(
@@ -41,6 +41,7 @@ def _collection(result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec,
             app=app,
             origin=start,
             along=(hit.along_m, hit.offset_m, hit.side),
+            detour=hit.detour,
         )
         for hit in result.hits
     ]
@@ -51,4 +52,8 @@ def _collection(result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec,
         "distance": "geodesic: along_m along the route from its start, offset_m (= distance_m) from the route",
         "data_revision": result.snapshot.revision,
     }
+    if result.network is not None:
+        members["distance"] = f"{members['distance']}; detour_m/detour_s by road: foot on the route → station → foot"
+        members["network"] = {"path": result.network.path, "source": result.network.source, "profile": spec.profile}
+        members["attribution"] = result.network.attribution
     return collection_bytes(features, members)

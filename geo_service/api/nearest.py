@@ -4,8 +4,9 @@ This is the hottest route: parameters are read by hand (geo_service.api.query_pa
 spliced from JSON pre-serialised per facility (geo_layers.facilities.NearestFeatures, prepared with each
 index snapshot), and the application (geo_service.app) hands GETs
 of this path straight to `fast_path`, skipping FastAPI's middleware, routing and dependency solving
-(~45 µs a request, as much as a whole hello-world request). The FastAPI route stays registered with the
-same `answer`, so OpenAPI documents it. Measured by scripts/bench/nearest_http.py.
+(~45 µs a request, as much as a whole hello-world request). `metric=network` queries take the same fast
+path, their road search in a worker thread (off the event loop). The FastAPI route stays registered with
+the same `answer`, so OpenAPI documents it. Measured by scripts/bench/nearest_http.py and network.py.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from geo_service.settings import Settings
 
 NEAREST_PATH = "/api/v1/facilities/nearest"
 METRICS = ("straight", "network")
-ROAD_QUERY = b"metric=network"  # such queries take the FastAPI route (thread pool), not the fast path
+ROAD_QUERY = b"metric=network"  # such queries run in the thread pool
 Service = NearestService[NearestFeatures]
 _NUMBER, _LIST = {"type": "number"}, {"type": "array", "items": {"type": "string"}}
 
@@ -85,13 +86,14 @@ def router(settings: Settings) -> APIRouter:
 
 
 async def nearest(request: Request) -> Response:
-    """Documents the route and serves it when the fast path is not in front (same code path): the
-    application sends metric=network here, whose Dijkstra runs in the thread pool, off the event loop."""
-    service: Service = request.app.state.nearest
-    raw = request.scope["query_string"]
-    roads = request.app.state.roads
-    body = await run_in_threadpool(answer, service, raw, roads) if ROAD_QUERY in raw else answer(service, raw, roads)
+    """Documents the route and serves it when the fast path is not in front (same code path)."""
+    body = await _answer(request.app.state.nearest, request.scope["query_string"], request.app.state.roads)
     return Response(body, media_type="application/geo+json")
+
+
+async def _answer(service: Service, raw: bytes, roads: NetworkService | None) -> bytes:
+    """`answer`, with road searches in the thread pool (they may run for milliseconds; the loop must not)."""
+    return await run_in_threadpool(answer, service, raw, roads) if ROAD_QUERY in raw else answer(service, raw, roads)
 
 
 def answer(service: Service, raw_query: bytes, roads: NetworkService | None = None) -> bytes:
@@ -180,7 +182,7 @@ async def fast_path(service: Service, scope: Scope, send: Send, roads: NetworkSe
     Errors are mapped by api.errors.error_response, exactly as FastAPI's handlers would; an unexpected
     exception propagates to the server (a 500)."""
     try:
-        body = answer(service, scope["query_string"], roads)
+        body = await _answer(service, scope["query_string"], roads)
     except Exception as exc:
         response = error_response(exc)
         if response is None:

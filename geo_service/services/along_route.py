@@ -3,11 +3,17 @@
 
 Answered from the nearest index's in-memory snapshot (no database round trip): its KD-tree on unit
 vectors gives the few candidates near the route, analysis.corridor measures them.
+
+`detour="network"` adds, per station listed, the extra road distance and time of leaving the route to
+visit it: the round trip by road from the station's foot on the route (the route point nearest to it)
+to the station and back to the foot, each leg the shortest by distance on the profile's network
+(analysis.network.detours). It needs a built network; its cost is two bounded road searches per
+station, so `limit` is capped by route_max_detours before any work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Generic, Literal
 
@@ -20,9 +26,11 @@ from geo_service import vocab
 from geo_service.analysis import corridor
 from geo_service.analysis.crs import CoordSystem
 from geo_service.analysis.hours import OpenState, local_time
+from geo_service.analysis.network import RoadIndex, detours
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
 from geo_service.services.nearest import NearestService
+from geo_service.services.network import NetworkInfo, NetworkService
 from geo_service.services.route_input import RouteFormat, check_length, read_route
 from geo_service.services.validation import check_codes
 
@@ -46,6 +54,14 @@ class AlongRouteSpec(BaseModel):
     min_truck_spaces: int = Field(default=0, ge=0, description="at least this many truck parking spaces")
     limit: int = Field(default=100, ge=1, le=1000, description="most facilities returned, in order along the route")
     mode: Literal["ride", "drive", "walk"] = Field(default="drive", description="travel mode of the navigation links")
+    detour: Literal["network"] | None = Field(
+        default=None,
+        description="network: add detour_m / detour_s, the extra road distance and time of leaving the route at "
+        "the station's foot on it (the nearest route point), driving to the station and back to the foot "
+        "(each leg the shortest by road on `profile`; null when not reachable within the road-distance cap). "
+        "Needs `geo-service network build`; `limit` may then be at most GEO_ROUTE_MAX_DETOURS",
+    )
+    profile: Literal["walk", "ebike", "drive", "truck"] = Field(default="drive", description="road profile of detour")
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,8 @@ class AlongHit:
     side: str  # left | right of the direction of travel
     bearing_deg: float  # from the route to the facility
     open_state: OpenState
+    foot: tuple[float, float]  # lon/lat of the station's foot on the route
+    detour: tuple[float, float] | None = None  # extra road metres and seconds (NaN: not reachable)
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,7 @@ class AlongRouteResult(Generic[P]):
     start: tuple[float, float]
     evaluated_at: datetime
     hits: list[AlongHit]
+    network: NetworkInfo | None = None  # the road network behind the detours, when asked
 
 
 def _eligible(snapshot: FacilitySnapshot[P], rows: NDArray[np.int64], spec: AlongRouteSpec) -> NDArray[np.int64]:
@@ -81,13 +100,16 @@ def _eligible(snapshot: FacilitySnapshot[P], rows: NDArray[np.int64], spec: Alon
     return positions[keep]
 
 
-def along_route(nearest: NearestService[P], spec: AlongRouteSpec) -> AlongRouteResult[P]:
+def along_route(
+    nearest: NearestService[P], spec: AlongRouteSpec, roads: NetworkService | None = None
+) -> AlongRouteResult[P]:
     snapshot = nearest.snapshot
     if snapshot is None:
         raise DatabaseUnavailable("the facility index is not loaded yet")
     settings = nearest.settings
     if spec.buffer_m > settings.route_max_buffer_m:
         raise InvalidParameter("buffer_m", f"must be at most {settings.route_max_buffer_m:g} m", location="body")
+    network = _detour_network(spec, roads, settings.route_max_detours)
     check_codes("kind", spec.kind, vocab.KINDS)
     check_codes("amenity", spec.amenity, vocab.AMENITIES)
     lon, lat = read_route(
@@ -101,8 +123,59 @@ def along_route(nearest: NearestService[P], spec: AlongRouteSpec) -> AlongRouteR
     positions = _eligible(snapshot, rows, spec)
     found = corridor.along(line, snapshot.lon[positions], snapshot.lat[positions], spec.buffer_m)
     hits = _hits(snapshot, positions, found, spec, wall_clock)
+    info = None
+    if network is not None and roads is not None:
+        info = network[0]
+        hits = _with_detours(roads, network[1], spec.profile, snapshot, hits, settings.network_max_distance_m)
     start = (float(lon[0]), float(lat[0]))
-    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits)
+    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits, info)
+
+
+def _detour_network(
+    spec: AlongRouteSpec, roads: NetworkService | None, max_detours: int
+) -> tuple[NetworkInfo, RoadIndex] | None:
+    """The profile's network when detours are asked (checked before any work), else None."""
+    if spec.detour is None:
+        return None
+    if spec.limit > max_detours:
+        raise InvalidParameter(
+            "limit", f"detour=network 时至多 {max_detours} 个 (with detour=network at most {max_detours})", "body"
+        )
+    if roads is None or roads.info is None:
+        raise InvalidParameter(
+            "detour",
+            "未建路网，无法计算绕行：请先运行 `geo-service network build EXTRACT.osm.pbf` "
+            "(no road network is built: run `geo-service network build EXTRACT.osm.pbf`)",
+            "body",
+        )
+    if spec.profile not in roads.info.profiles:
+        raise InvalidParameter(
+            "profile",
+            f"路网中没有此出行方式 (not built into the road network): {spec.profile!r}; "
+            f"built: {list(roads.info.profiles)}",
+            "body",
+        )
+    return roads.index(spec.profile)
+
+
+def _with_detours(
+    roads: NetworkService,
+    index: RoadIndex,
+    profile: str,
+    snapshot: FacilitySnapshot[P],
+    hits: list[AlongHit],
+    cap_m: float,
+) -> list[AlongHit]:
+    """The hits with their detours; NaN for a station or foot farther than the snap distance from a road."""
+    if not hits:
+        return hits
+    targets = roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
+    positions = np.array([hit.position for hit in hits], dtype=np.int64)
+    feet = index.attach(index.snap(np.array([h.foot[0] for h in hits]), np.array([h.foot[1] for h in hits])))
+    metres, seconds = detours(index, feet, targets.targets.attachments.take(positions), cap_m)
+    off_road = ~targets.near_road[positions] | (feet.snaps.distance_m > roads.max_snap_m)
+    metres[off_road], seconds[off_road] = np.nan, np.nan
+    return [replace(hit, detour=(float(m), float(s))) for hit, m, s in zip(hits, metres, seconds, strict=True)]
 
 
 def _hits(
@@ -121,7 +194,8 @@ def _hits(
             continue
         side = "left" if found.left[i] else "right"
         along_m, offset_m, bearing = float(found.along_m[i]), float(found.offset_m[i]), float(found.bearing_deg[i])
-        hits.append(AlongHit(position, along_m, offset_m, side, bearing, state))
+        foot = (float(found.foot[i, 0]), float(found.foot[i, 1]))
+        hits.append(AlongHit(position, along_m, offset_m, side, bearing, state, foot))
         if len(hits) == spec.limit:
             break
     return hits

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo_service.analysis import road_graph
-from geo_service.analysis.network import Attachments, RoadIndex
+from geo_service.analysis.network import RoadIndex, Targets
 from geo_service.errors import InvalidParameter
 from geo_service.services.network_build import OSM_CREDIT
 
@@ -38,8 +38,9 @@ class NetworkInfo:
 class FacilityTargets:
     """The facilities of one snapshot snapped to one profile's network."""
 
-    attachments: Attachments
+    targets: Targets
     near_road: NDArray[np.bool_]  # snapped within the settings' snap distance
+    masks: dict[object, NDArray[np.bool_]] = field(default_factory=dict)  # eligible sets by filter, memoised
 
 
 @dataclass
@@ -53,8 +54,8 @@ class _Loaded:
 class NetworkService:
     """Holds this worker's road networks; `refresh` reloads the file when it changed."""
 
-    def __init__(self, path: Path, max_snap_m: float) -> None:
-        self.path, self.max_snap_m = path, max_snap_m
+    def __init__(self, path: Path, max_snap_m: float, search_slots: int = 4) -> None:
+        self.path, self.max_snap_m, self.search_slots = path, max_snap_m, search_slots
         self._loaded: _Loaded | None = None
 
     @property
@@ -78,7 +79,10 @@ class NetworkService:
             return False
         meta = stored.meta
         info = NetworkInfo(str(self.path), str(meta["source"]), str(meta["built_at"]), tuple(stored.graphs))
-        self._loaded = _Loaded(info, stamp, {name: RoadIndex(graph) for name, graph in stored.graphs.items()})
+        indexes = {name: RoadIndex(graph, self.search_slots) for name, graph in stored.graphs.items()}
+        for index in indexes.values():
+            index.search.warm()
+        self._loaded = _Loaded(info, stamp, indexes)
         log.info("road network %s (%s, built %s): %s", self.path, info.source, info.built_at, ", ".join(info.profiles))
         return True
 
@@ -95,7 +99,7 @@ class NetworkService:
         found = loaded.targets.get(key)
         if found is None:
             attachments = index.attach(index.snap(lon, lat))
-            found = FacilityTargets(attachments, attachments.snaps.distance_m <= self.max_snap_m)
+            found = FacilityTargets(index.targets(attachments), attachments.snaps.distance_m <= self.max_snap_m)
             kept = {known: targets for known, targets in loaded.targets.items() if known[0] == revision}
             loaded.targets = {**kept, key: found}
         return found

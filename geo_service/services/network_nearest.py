@@ -19,7 +19,7 @@ from pyproj import Geod
 
 from geo_service import vocab
 from geo_service.analysis.hours import OpenState
-from geo_service.analysis.network import first_bound, nearest_by_road
+from geo_service.analysis.network import nearest_by_road
 from geo_service.errors import InvalidParameter
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
 from geo_service.services.nearest import Located, NearestHit, NearestQuery, NearestService
@@ -27,8 +27,8 @@ from geo_service.services.network import FacilityTargets, NetworkInfo, NetworkSe
 from geo_service.services.validation import check_codes
 
 _GEOD = Geod(ellps="WGS84")
-_FIRST_BOUND_M = 1_000.0  # the least first search bound
 PROFILES = ("walk", "ebike", "drive", "truck")
+_MASKS_KEPT = 64  # filter combinations memoised per revision and profile
 
 
 @dataclass(slots=True)
@@ -69,25 +69,30 @@ def find_by_road(
         return RoadNearestResult(snapshot, (at.lon, at.lat), at, profile, snap_m, cap, info, [])
     targets = roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
     eligible = _eligible(snapshot, targets, query)
-    first = max(_FIRST_BOUND_M, first_bound(index, origin, targets.attachments, eligible, at.limit))
     accept = _open_filter(at) if query.open_now else None
-    found = nearest_by_road(
-        index, origin, targets.attachments, at.limit, (min(first, cap), cap), eligible=eligible, accept=accept
-    )
+    found = nearest_by_road(index, origin, targets.targets, at.limit, cap, eligible=eligible, accept=accept)
     hits = _hits(at, targets, found.positions, found.distance_m, found.time_s)
     return RoadNearestResult(snapshot, (at.lon, at.lat), at, profile, snap_m, found.searched_m, info, hits)
 
 
 def _eligible(snapshot: FacilitySnapshot[P], targets: FacilityTargets, query: NearestQuery) -> NDArray[np.bool_]:
-    eligible = targets.near_road.copy()
+    """Facilities near a road that pass the kind and amenity filters; memoised per filter on the
+    revision's targets (the same few filters come again and again)."""
     if query.kinds:
         check_codes("kind", query.kinds, vocab.KINDS)
-        eligible &= np.isin(snapshot.kinds, list(query.kinds))
     mask = amenity_mask(query.amenities)
-    if mask:
-        bits = np.fromiter(snapshot.amenity_bits, dtype=np.int64, count=len(snapshot))
-        eligible &= (bits & mask) == mask
-    return eligible
+    key = (frozenset(query.kinds), mask)
+    found = targets.masks.get(key)
+    if found is None:
+        found = targets.near_road.copy()
+        if query.kinds:
+            found &= np.isin(snapshot.kinds, list(query.kinds))
+        if mask:
+            found &= (np.fromiter(snapshot.amenity_bits, dtype=np.int64, count=len(snapshot)) & mask) == mask
+        if len(targets.masks) >= _MASKS_KEPT:
+            targets.masks.clear()
+        targets.masks[key] = found
+    return found
 
 
 def _open_filter(at: Located[P]) -> Callable[[int], bool]:
@@ -112,7 +117,7 @@ def _hits(
             NearestHit(p, float(d), float(a) % 360.0, snapshot.open_state(p, at.wall_clock)),
             float(m),
             float(s),
-            float(targets.attachments.snaps.distance_m[p]),
+            float(targets.targets.attachments.snaps.distance_m[p]),
         )
         for p, d, a, m, s in zip(
             positions.tolist(), np.atleast_1d(metres), np.atleast_1d(azimuth), road_m, road_s, strict=True

