@@ -14,6 +14,8 @@ from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
 from tests.databases import BACKENDS, loaded_database, new_database
 
+pytest_plugins = ["pytester", "tests.log_guard"]
+
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:

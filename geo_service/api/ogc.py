@@ -18,6 +18,7 @@ from geo_layers import ogc_features, ogc_html
 from geo_service.api import ogc_docs, ogc_openapi, tiles
 from geo_service.api.deps import ConnectionDep
 from geo_service.api.ogc_params import ITEM, ITEMS, Query, items_request, read_query
+from geo_service.api.public_url import base_url, request_url
 from geo_service.api.reads import read_connection
 from geo_service.services.features import FeatureService, ItemsPage, ItemsRequest
 from geo_service.services.ogc_catalog import COLLECTIONS, CollectionSpec, collection
@@ -41,7 +42,7 @@ def _service(request: Request) -> FeatureService:
 
 def _urls(request: Request) -> tuple[str, str]:
     """(the OGC API's base URL, the app's root URL), honouring a proxy's root path."""
-    root = str(request.base_url).rstrip("/")
+    root = base_url(request)
     return f"{root}/ogc", root
 
 
@@ -149,13 +150,13 @@ def _features(page: ItemsPage) -> list[dict[str, Any]]:
 
 
 def _page_links(request: Request, page: ItemsPage, base: str) -> list[dict[str, str]]:
-    plain = request.url.remove_query_params("f")
+    plain = request_url(request).remove_query_params("f")
     links = [
         ogc_docs.link(str(plain.include_query_params(f="json")), "self", ogc_docs.GEOJSON),
         ogc_docs.link(str(plain.include_query_params(f="html")), "alternate", ogc_docs.HTML),
         ogc_docs.link(f"{base}/collections/{page.collection.id}", "collection", ogc_docs.JSON),
     ]
-    url = request.url  # next and prev keep the format the client chose
+    url = request_url(request)  # next and prev keep the format the client chose
     if page.next_after is not None:
         target = url.remove_query_params("offset").include_query_params(after=page.next_after, limit=page.limit)
         links.append(ogc_docs.link(str(target), "next", ogc_docs.GEOJSON))
