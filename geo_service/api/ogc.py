@@ -18,6 +18,7 @@ from geo_layers import ogc_features, ogc_html
 from geo_service.api import ogc_docs, ogc_openapi, tiles
 from geo_service.api.deps import ConnectionDep
 from geo_service.api.ogc_params import ITEM, ITEMS, Query, items_request, read_query
+from geo_service.api.page_policy import page_policy
 from geo_service.api.public_url import base_url, request_url
 from geo_service.api.reads import read_connection
 from geo_service.services.features import FeatureService, ItemsPage, ItemsRequest
@@ -47,8 +48,10 @@ def _urls(request: Request) -> tuple[str, str]:
 
 
 def _answer(query: Query, doc: dict[str, Any], page: str, media_type: str = ogc_docs.JSON, **headers: str) -> Response:
-    if query.format == "html":
-        return HTMLResponse(ogc_html.render(page, doc, query.lang), headers=headers)
+    if query.format == "html":  # its one inline <style> allowed by hash, nothing else inline
+        html = ogc_html.render(page, doc, query.lang)
+        policy = page_policy(html, frame_ancestors="'none'", tile_hosts=())
+        return HTMLResponse(html, headers={**headers, "Content-Security-Policy": policy, "X-Frame-Options": "DENY"})
     return Response(orjson.dumps(doc, option=ogc_features.JSON_OPTIONS), media_type=media_type, headers=headers)
 
 
