@@ -107,7 +107,7 @@ def _weight(props: dict[str, Any], key: str | None) -> float:
     except (TypeError, ValueError):
         raise ValueError(f"{key} must be a number") from None
     if not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
-        raise ValueError(f"{key} must be a number from 0 to {MAX_WEIGHT:g}")
+        raise ValueError(f"{key} must be finite, from 0 to {MAX_WEIGHT:g}")
     return weight
 
 
