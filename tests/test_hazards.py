@@ -178,6 +178,13 @@ def _names_the_field(detail: Any, name: str) -> bool:
     )
 
 
+@pytest.mark.parametrize("content_type", ["application/json", None])
+def test_a_body_without_a_content_type_is_read_as_strictly(client, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = client.post(PLAN, content=b'{"count": 1, "radius_m": NaN}', headers=headers)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "radius_m"]
+
+
 @pytest.mark.parametrize("hazard", HAZARDS, ids=[h.name for h in HAZARDS])
 def test_hazard_is_refused_naming_the_field_briefly(client, hazard: Hazard) -> None:
     headers = {"Content-Type": "application/json"} if hazard.body is not None else {}
