@@ -85,6 +85,7 @@ def serve(
     import uvicorn
 
     console.print(f"serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    proxies = Settings().forwarded_allow_ips  # X-Forwarded-For/-Proto believed from these only
     uvicorn.run(
         "geo_service.asgi:build_app",
         host=host,
@@ -93,6 +94,8 @@ def serve(
         access_log=access_log,
         factory=True,
         timeout_worker_healthcheck=worker_start_s,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
 
 

@@ -67,6 +67,26 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 before they are read."
     )
+    max_json_depth: int = Field(
+        default=32, ge=4, le=512, description="Deepest nesting of a JSON request body (a GeoJSON MultiPolygon needs 6)."
+    )
+    public_base_url: str = Field(
+        default="",
+        pattern=r"^(https?://[A-Za-z0-9.\-\[\]:]+)?$",
+        description="scheme://host[:port] the public reaches the service at (behind a proxy); absolute links "
+        "(paging, OGC, TileJSON) use it. Unset: the address the connection arrived at, or the Host header "
+        "when GEO_TRUSTED_HOSTS lists it; never an unchecked Host header.",
+    )
+    trusted_hosts: list[str] = Field(
+        default=[],
+        description="Host names the service answers to (JSON list, `*.example.cn` allowed); other Host "
+        "headers get 400. Empty: any Host is answered but never used in links.",
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default=[],
+        description="Addresses of the proxies whose X-Forwarded-For/-Proto are believed (`geo-service serve`); "
+        "empty: none, every X-Forwarded-* header is ignored.",
+    )
     timezone: str = Field(default="Asia/Shanghai", description="Local time for opening hours (IANA name).")
     holiday_country: str = Field(default="CN", description="Public-holiday calendar for `PH` in opening hours.")
     nearest_default_limit: int = Field(default=5, ge=1)

@@ -15,6 +15,8 @@ from geo_service.db.engine import make_engine
 from geo_service.settings import Settings
 from tests.databases import BACKENDS, loaded_database, new_database
 
+pytest_plugins = ["pytester", "tests.log_guard"]
+
 # A plan's solver stops at its time budget with the best sites so far, so under load it may answer with
 # other sites. Tests compare plans with independent answers, which must not depend on the machine's load:
 # their in-request budget is generous (the budget itself is tested with explicit settings). Servers the

@@ -45,6 +45,14 @@ FAMILIES = [
     Family("nearest fast path 422", "GET", NEAREST, NEAREST, 422, {"lon": "east", "lat": 37.37}),
     Family("facilities list", "GET", "/api/v1/facilities", "/api/v1/facilities", 200, {"limit": 2}),
     Family("facilities 422", "GET", "/api/v1/facilities", "/api/v1/facilities", 422, {"limit": 0}),
+    Family("a facility", "GET", "/api/v1/facilities/1", "/api/v1/facilities/{facility_id}", 200),
+    Family("plan 422", "POST", "/api/v1/plan/sites", "/api/v1/plan/sites", 422, body=b'{"count": 0}'),
+    Family("plan NaN", "POST", "/api/v1/plan/sites", "/api/v1/plan/sites", 422, body=b'{"count": 1, "radius_m": NaN}'),
+    Family("OGC collections", "GET", "/ogc/collections", "/ogc/collections", 200),
+    Family("OGC page", "GET", "/ogc/collections", "/ogc/collections", 200, {"f": "html"}),
+    Family("vector tile", "GET", "/tiles/facilities/0/0/0.mvt", "/tiles/{collection_id}/{z}/{x}/{y}.mvt", 200),
+    Family("console login page", "GET", "/console/login", "/console/login", 200),
+    Family("console asset", "GET", "/static/console/console.css", "/static/console/{path}", 200),
     Family(
         "coverage summary",
         "GET",
@@ -99,6 +107,23 @@ def _send(client, family: Family, request_id: str):
     return client.request(family.method, family.path, content=content, headers=headers)
 
 
+#: HTML that is not ours to make strict: FastAPI's Swagger UI (scripts from a CDN) keeps the baseline
+#: policy (no framing, no plugins, no <base>).
+BASELINE_PAGES = {"/docs"}
+
+
+def _assert_strict_policy(policy: str, frame_ancestors: str) -> None:
+    """script-src and style-src from 'self' plus hashes or nonces only; nothing inline by a blanket rule."""
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    for name in ("script-src", "style-src"):
+        sources = directives[name].split()
+        assert sources[0] == "'self'", policy
+        assert all(s.startswith(("'sha256-", "'nonce-")) for s in sources[1:]), policy
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert directives["object-src"] == "'none'" and directives["base-uri"] == "'none'"
+    assert directives["frame-ancestors"] == frame_ancestors
+
+
 def _status_class(status: int) -> str:
     return f"{status // 100}xx"
 
@@ -123,6 +148,10 @@ def test_every_route_family_passes_the_same_rules(client, caplog, family: Family
     if response.headers.get("content-type", "").startswith("text/html"):
         assert "frame-ancestors" in response.headers["content-security-policy"]
         assert "object-src 'none'" in response.headers["content-security-policy"]
+        if family.path not in BASELINE_PAGES:
+            embedded = family.path.startswith("/embed/")
+            _assert_strict_policy(response.headers["content-security-policy"], "'self'" if embedded else "'none'")
+            assert embedded or response.headers["x-frame-options"] == "DENY"
     if family.status == 413:
         assert response.json()["detail"].startswith("请求体过大") and "too large" in response.json()["detail"]
         assert response.headers["connection"] == "close"
@@ -211,3 +240,12 @@ def test_access_lines_format_as_json(client, caplog) -> None:
     assert (line["method"], line["path"], line["status"], line["level"]) == ("GET", "/healthz", 200, "INFO")
     assert line["message"].startswith("GET /healthz 200 ")
     assert set(line) >= {"time", "logger", "duration_ms", "client", "bytes"}
+
+
+@pytest.mark.parametrize("sent", ["has spaces", "x" * 65, "semi;colon", "ünïcode"])
+@pytest.mark.parametrize("path", [NEAREST + "?lon=118.02&lat=37.37", "/api/v1/facilities?limit=1", "/no/such/page"])
+def test_an_unsafe_request_id_is_replaced_by_a_generated_one(client, path: str, sent: str) -> None:
+    response = client.get(path, headers={"X-Request-ID": sent.encode("utf-8")})
+    returned = response.headers["x-request-id"]
+    assert returned != sent and len(returned) == 32 and int(returned, 16) >= 0  # 128 random bits in hex
+    assert client.get(path).headers["x-request-id"] not in (returned, "")  # a new one per request

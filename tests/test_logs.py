@@ -105,6 +105,7 @@ class _Broken:
         raise RuntimeError("a bug in the index")
 
 
+@pytest.mark.server_error
 @pytest.mark.parametrize("access_log", [True, False])
 def test_a_bug_on_the_fast_path_is_logged_with_its_request_id(tmp_path: Path, caplog, access_log: bool) -> None:
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'empty.sqlite'}", access_log=access_log)

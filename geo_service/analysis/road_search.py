@@ -149,30 +149,13 @@ class RoadSearch:
         """The k eligible targets nearest by road from a start that enters the graph at `start_node`
         (costs start_m/start_s to each; inf where it cannot) and reaches the `direct` targets (positions,
         metres, seconds) without a node; none farther than bound_m."""
-        indptr, heads, arc_m, arc_s = self._arrays
+        entries = (table.entry_ptr, table.entry_target, table.entry_m, table.entry_s)
         with self._scratch() as scratch:
             generation = scratch.next_generation(table.count)
+            arrays = (scratch.node_m, scratch.node_s, scratch.node_seen, scratch.target_seen)
+            start = (start_node, start_m, start_s)
             found, metres, seconds, searched = _search(
-                indptr,
-                heads,
-                arc_m,
-                arc_s,
-                table.entry_ptr,
-                table.entry_target,
-                table.entry_m,
-                table.entry_s,
-                start_node,
-                start_m,
-                start_s,
-                *direct,
-                eligible,
-                int(k),
-                float(bound_m),
-                scratch.node_m,
-                scratch.node_s,
-                scratch.node_seen,
-                scratch.target_seen,
-                generation,
+                self._arrays, entries, start, direct, eligible, int(k), float(bound_m), arrays, generation
             )
         order = np.lexsort((found, metres))[:k]
         return Settled(found[order], metres[order], seconds[order], float(searched))
@@ -186,33 +169,11 @@ def _grown(array):
 
 
 @njit(cache=True, nogil=True)
-def _search(
-    indptr,
-    heads,
-    arc_m,
-    arc_s,
-    entry_ptr,
-    entry_target,
-    entry_m,
-    entry_s,
-    start_node,
-    start_m,
-    start_s,
-    direct_target,
-    direct_m,
-    direct_s,
-    eligible,
-    k,
-    bound_m,
-    node_m,
-    node_s,
-    node_seen,
-    target_seen,
-    generation,
-):
-    """Dijkstra from the start over nodes (items < n) and targets (items n + t); stops once k eligible
-    targets are settled and nothing left in the heap ties with the k-th, or past bound_m."""
-    n = len(indptr) - 1
+def _seeded(start, direct, eligible, bound_m, n, scratch, generation):
+    """The heap of the search's first items: the start's entry nodes, and the targets it reaches directly."""
+    start_node, start_m, start_s = start
+    direct_target, direct_m, direct_s = direct
+    node_m, node_s, node_seen, _ = scratch
     heap = [(0.0, 0, 0.0)]  # (metres, item, seconds); the first entry only gives numba the type
     heap.pop()
     for i in range(len(start_node)):
@@ -224,9 +185,37 @@ def _search(
     for i in range(len(direct_target)):
         if direct_m[i] <= bound_m and eligible[direct_target[i]]:
             heapq.heappush(heap, (direct_m[i], n + direct_target[i], direct_s[i]))
-    found = np.empty(k, dtype=np.int64)
-    found_m = np.empty(k, dtype=np.float64)
-    found_s = np.empty(k, dtype=np.float64)
+    return heap
+
+
+@njit(cache=True, nogil=True)
+def _relax(heap, item, key, time, graph, entries, eligible, bound_m, scratch, generation):
+    """Push the targets that `item` (a settled node) enters, and its neighbours reached more cheaply."""
+    indptr, heads, arc_m, arc_s = graph
+    entry_ptr, entry_target, entry_m, entry_s = entries
+    node_m, node_s, node_seen, target_seen = scratch
+    n = len(indptr) - 1
+    for e in range(entry_ptr[item], entry_ptr[item + 1]):
+        target = entry_target[e]
+        cost = key + entry_m[e]
+        if eligible[target] and target_seen[target] != generation and cost <= bound_m:
+            heapq.heappush(heap, (cost, n + target, time + entry_s[e]))
+    for e in range(indptr[item], indptr[item + 1]):
+        head = heads[e]
+        cost = key + arc_m[e]
+        if cost <= bound_m and (node_seen[head] != generation or cost < node_m[head]):
+            node_seen[head], node_m[head], node_s[head] = generation, cost, time + arc_s[e]
+            heapq.heappush(heap, (cost, head, time + arc_s[e]))
+
+
+@njit(cache=True, nogil=True)
+def _search(graph, entries, start, direct, eligible, k, bound_m, scratch, generation):
+    """Dijkstra from the start over nodes (items < n) and targets (items n + t); stops once k eligible
+    targets are settled and nothing left in the heap ties with the k-th, or past bound_m."""
+    n = len(graph[0]) - 1
+    node_m, target_seen = scratch[0], scratch[3]
+    heap = _seeded(start, direct, eligible, bound_m, n, scratch, generation)
+    found, found_m, found_s = np.empty(k, dtype=np.int64), np.empty(k, dtype=np.float64), np.empty(k, dtype=np.float64)
     count = 0
     searched = bound_m  # nothing beyond the bound is ever pushed
     while len(heap) > 0:
@@ -234,27 +223,13 @@ def _search(
             searched = heap[0][0]  # everything nearer than the next key is settled
             break
         key, item, time = heapq.heappop(heap)
-        if item >= n:
-            target = item - n
-            if target_seen[target] == generation:
-                continue
-            target_seen[target] = generation
+        if item < n:
+            if key <= node_m[item]:  # else a stale entry: the node was reached more cheaply since
+                _relax(heap, item, key, time, graph, entries, eligible, bound_m, scratch, generation)
+        elif target_seen[item - n] != generation:
+            target_seen[item - n] = generation
             if count == len(found):
                 found, found_m, found_s = _grown(found), _grown(found_m), _grown(found_s)
-            found[count], found_m[count], found_s[count] = target, key, time
+            found[count], found_m[count], found_s[count] = item - n, key, time
             count += 1
-            continue
-        if key > node_m[item]:
-            continue  # a stale entry: the node was reached more cheaply since
-        for e in range(entry_ptr[item], entry_ptr[item + 1]):
-            target = entry_target[e]
-            cost = key + entry_m[e]
-            if eligible[target] and target_seen[target] != generation and cost <= bound_m:
-                heapq.heappush(heap, (cost, n + target, time + entry_s[e]))
-        for e in range(indptr[item], indptr[item + 1]):
-            head = heads[e]
-            cost = key + arc_m[e]
-            if cost <= bound_m and (node_seen[head] != generation or cost < node_m[head]):
-                node_seen[head], node_m[head], node_s[head] = generation, cost, time + arc_s[e]
-                heapq.heappush(heap, (cost, head, time + arc_s[e]))
     return found[:count], found_m[:count], found_s[:count], searched

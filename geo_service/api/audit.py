@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,8 @@ from pydantic import BaseModel
 from geo_service.api.auth import OptionalPrincipal
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.paging import PageLimit, check_page, paging_links
+from geo_service.api.typed_params import Offset
+from geo_service.moments import Moment
 from geo_service.queries.audit import AuditRow
 from geo_service.services import audit as audit_service
 
@@ -36,9 +37,9 @@ def list_audit(
     ] = None,
     entity_id: Annotated[str | None, Query(alias="id", max_length=64, description="id of the entity")] = None,
     actor: Annotated[str | None, Query(max_length=100, description="user:alice, key:3, cli:root, public")] = None,
-    since: Annotated[datetime | None, Query(description="ISO time; rows at or after it (naive = local time)")] = None,
+    since: Annotated[Moment | None, Query(description="ISO time; rows at or after it (naive = local time)")] = None,
     limit: PageLimit = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPageOut:
     page_size = check_page(limit, settings)
     if since is not None and since.tzinfo is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 
 from geo_layers.facilities import facility_feature
 from geo_service.api.audit import AuditPageOut
@@ -20,6 +20,7 @@ from geo_service.api.etags import etag, if_match_versions
 from geo_service.api.paging import PageLimit, check_page, paging_links
 from geo_service.api.request_id import request_id_of
 from geo_service.api.responses import GeoJSONResponse
+from geo_service.api.typed_params import DbInt, Offset
 from geo_service.authorization import Principal
 from geo_service.services import editing
 from geo_service.services.caller import Caller
@@ -69,7 +70,7 @@ def _answer(view: FacilityView, status_code: int = 200, **headers: str) -> GeoJS
 
 
 @router.get("/{facility_id}", response_class=GeoJSONResponse, responses=_FEATURE, summary="One facility, with its ETag")
-def get_facility(facility_id: int, conn: ConnectionDep, principal: OptionalPrincipal) -> GeoJSONResponse:
+def get_facility(facility_id: DbInt, conn: ConnectionDep, principal: OptionalPrincipal) -> GeoJSONResponse:
     view = editing.get_facility(conn, principal, facility_id)
     return _answer(view, Vary="Authorization")
 
@@ -85,7 +86,7 @@ def create_facility(
 
 @router.patch("/{facility_id}", response_class=GeoJSONResponse, summary="Change a facility (JSON merge patch)")
 def patch_facility(
-    facility_id: int,
+    facility_id: DbInt,
     body: FacilityPatch,
     request: Request,
     engine: EngineDep,
@@ -100,7 +101,7 @@ def patch_facility(
 
 @router.delete("/{facility_id}", status_code=204, summary="Soft-delete a facility (status closed, restorable)")
 def delete_facility(
-    facility_id: int, request: Request, engine: EngineDep, principal: RequiredPrincipal, if_match: IfMatch = None
+    facility_id: DbInt, request: Request, engine: EngineDep, principal: RequiredPrincipal, if_match: IfMatch = None
 ) -> Response:
     versions = if_match_versions(if_match, facility_id)
     with engine.begin() as conn:
@@ -110,7 +111,7 @@ def delete_facility(
 
 @router.post("/{facility_id}/restore", response_class=GeoJSONResponse, summary="Undo a soft delete (admin)")
 def restore_facility(
-    facility_id: int, request: Request, engine: EngineDep, principal: RequiredPrincipal, if_match: IfMatch = None
+    facility_id: DbInt, request: Request, engine: EngineDep, principal: RequiredPrincipal, if_match: IfMatch = None
 ) -> GeoJSONResponse:
     versions = if_match_versions(if_match, facility_id)
     with engine.begin() as conn:
@@ -120,7 +121,7 @@ def restore_facility(
 
 @router.post("/{facility_id}/verify", response_class=GeoJSONResponse, summary="Record that it was checked today")
 def verify_facility(
-    facility_id: int,
+    facility_id: DbInt,
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
@@ -136,13 +137,13 @@ def verify_facility(
 
 @router.get("/{facility_id}/history", response_model=AuditPageOut, summary="Its audit rows, newest first")
 def facility_history(
-    facility_id: int,
+    facility_id: DbInt,
     request: Request,
     conn: ConnectionDep,
     settings: SettingsDep,
     principal: RequiredPrincipal,
     limit: PageLimit = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPageOut:
     page_size = check_page(limit, settings)
     page = editing.facility_history(conn, principal, facility_id, limit=page_size, offset=offset)

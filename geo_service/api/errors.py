@@ -7,11 +7,11 @@ where FastAPI's handlers do not run (the fast path of the nearest route).
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, Final
 
+import orjson
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -40,11 +40,13 @@ from geo_service.errors import (
 )
 
 log = logging.getLogger(__name__)
+#: How much of a client's value an error body may quote.
+ECHO_CHARS: Final = 200
 
 
 def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
-    body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": exc.message, "type": "value_error"}]}
+    body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": clip(exc.message), "type": "value_error"}]}
     return JSONResponse(body, status_code=422)
 
 
@@ -65,7 +67,9 @@ def _file_refused(exc: Exception) -> JSONResponse | None:
 
 def _invalid_input(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidInput)
-    detail = [{"loc": [exc.location, field], "msg": message, "type": "value_error"} for field, message in exc.problems]
+    detail = [
+        {"loc": [exc.location, field], "msg": clip(message), "type": "value_error"} for field, message in exc.problems
+    ]
     return JSONResponse({"detail": detail}, status_code=422)
 
 
@@ -92,10 +96,10 @@ def _export_too_large(exc: Exception) -> JSONResponse | None:
 def _bad_request(exc: Exception) -> JSONResponse | None:
     """OGC API exception (`code`, `description`) plus the house `detail[].loc` naming the parameter."""
     assert isinstance(exc, BadRequest)
-    detail: dict[str, object] = {"loc": ["query", exc.parameter], "msg": exc.message, "type": exc.code}
+    detail: dict[str, object] = {"loc": ["query", exc.parameter], "msg": clip(exc.message), "type": exc.code}
     if exc.position is not None:
         detail["position"] = exc.position
-    body = {"code": exc.code, "description": str(exc), "detail": [detail]}
+    body = {"code": exc.code, "description": clip(str(exc)), "detail": [detail]}
     return JSONResponse(body, status_code=400)
 
 
@@ -195,16 +199,33 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's own 422 body, except that non-finite numbers echoed from the request (Python's JSON reader
-    accepts NaN and Infinity) are written as text: the standard JSON writer refuses them, which was a 500."""
-    return JSONResponse({"detail": _finite(jsonable_encoder(exc.errors()))}, status_code=422)
+    """FastAPI's own 422 body, except that what it echoes from the request is kept short: `input` is
+    dropped when its JSON text passes ECHO_CHARS (a 2 MB polygon, a 50 MB string) and kept as that text's
+    start, and `msg` is clipped (a message may quote the value)."""
+    return JSONResponse({"detail": [_short(error) for error in exc.errors()]}, status_code=422)
 
 
-def _finite(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, list):
-        return [_finite(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    return value
+def _short(error: Mapping[str, Any]) -> dict[str, Any]:
+    short = {key: value for key, value in error.items() if key not in ("input", "ctx", "url")}
+    short["msg"] = clip(str(error.get("msg", "")))
+    if "input" in error:
+        text = orjson.dumps(error["input"], default=repr).decode() if not isinstance(error["input"], str) else None
+        if text is None:
+            short["input"] = clip(error["input"])
+        elif len(text) <= ECHO_CHARS:
+            short["input"] = orjson.loads(text)
+        else:
+            short["input"] = clip(text)
+    if "ctx" in error:
+        short["ctx"] = {key: clip(str(value)) for key, value in error["ctx"].items()}
+    return short
+
+
+def clip(text: str) -> str:
+    """`text` cut to about ECHO_CHARS characters, keeping its start and end (a message's last part says
+    what was expected), and with any lone surrogate replaced so that the body can be written."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) <= ECHO_CHARS:
+        return text
+    half = ECHO_CHARS // 2
+    return f"{text[:half]}…({len(text) - 2 * half} 字符略 / characters left out)…{text[-half:]}"

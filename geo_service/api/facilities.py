@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from geo_layers.facilities import facility_feature, feature_collection
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.facility_filters import BboxFilter, DistrictFilter, KindFilter, StatusFilter, TextFilter
 from geo_service.api.paging import PageLimit, check_page, paging_links
 from geo_service.api.responses import GeoJSONResponse
+from geo_service.api.typed_params import Offset
 from geo_service.services import facilities as facility_service
 
 router = APIRouter(prefix="/api/v1/facilities", tags=["facilities"])
@@ -27,7 +26,7 @@ def list_facilities(
     bbox: BboxFilter = None,
     q: TextFilter = None,
     limit: PageLimit = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> GeoJSONResponse:
     page_size = check_page(limit, settings)
     page = facility_service.list_facilities(

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from geo_service.api.auth import OptionalPrincipal, audit_context
 from geo_service.api.deps import EngineDep, SettingsDep
+from geo_service.api.typed_params import DbInt
 from geo_service.api.uploads import Upload, read_upload_form
 from geo_service.authorization import require_role
 from geo_service.errors import InvalidParameter
@@ -96,5 +97,5 @@ async def create_import(
 
 
 @router.get("/{batch_id}", response_model=ImportReport, summary="The stored report of an import batch (viewer+)")
-def get_import(batch_id: int, principal: OptionalPrincipal, engine: EngineDep) -> ImportReport:
+def get_import(batch_id: DbInt, principal: OptionalPrincipal, engine: EngineDep) -> ImportReport:
     return imports.stored_import(engine, principal, batch_id)

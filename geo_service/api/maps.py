@@ -30,6 +30,7 @@ from geo_service.analysis.crs import CoordSystem
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.page_policy import page_policy, tile_origins
 from geo_service.api.responses import GeoJSONResponse
+from geo_service.api.typed_params import DbInt
 from geo_service.errors import InvalidParameter
 from geo_service.maps import assets, pages
 from geo_service.maps.basemaps import basemap
@@ -57,13 +58,17 @@ class PageParams:
     kind: Annotated[list[str] | None, Query(description="facility kinds; repeatable")] = None
     district: Annotated[list[str] | None, Query(description="adcode or name; repeatable")] = None
     layers: Annotated[str | None, Query(description="comma-separated layer ids (see geo_layers.registry)")] = None
-    radius_m: Annotated[float | None, Query(description=_RADIUS_HELP)] = None
+    radius_m: Annotated[float | None, Query(allow_inf_nan=False, description=_RADIUS_HELP)] = None
     preset: Annotated[str | None, Query(description=f"coverage: named service radius: {presets_help()}")] = None
-    count: Annotated[int, Query(description="coverage: suggested sites (0: none; at most GEO_PLAN_MAX_COUNT)")] = (
+    count: Annotated[DbInt, Query(description="coverage: suggested sites (0: none; at most GEO_PLAN_MAX_COUNT)")] = (
         DEFAULT_COUNT
     )
-    lon: Annotated[float | None, Query(description="nearby: longitude of the rider, in `crs`")] = None
-    lat: Annotated[float | None, Query(description="nearby: latitude of the rider, in `crs`")] = None
+    lon: Annotated[float | None, Query(allow_inf_nan=False, description="nearby: longitude of the rider, in `crs`")] = (
+        None
+    )
+    lat: Annotated[float | None, Query(allow_inf_nan=False, description="nearby: latitude of the rider, in `crs`")] = (
+        None
+    )
     crs: Annotated[CoordSystem, Query(description="nearby: wgs84, gcj02 or bd09")] = "wgs84"
     amenity: Annotated[list[str] | None, Query(description="nearby: required amenities; repeatable")] = None
     open_now: Annotated[bool, Query(description="nearby: only facilities open now")] = False
@@ -130,7 +135,9 @@ def viewport_data(
     conn: ConnectionDep,
     settings: SettingsDep,
     bbox: Annotated[str, Query(description="minlon,minlat,maxlon,maxlat in the basemap's coordinates")],
-    cell: Annotated[float, Query(gt=0, le=90, description="grid cell (degrees) when clustered")] = 0.5,
+    cell: Annotated[
+        float, Query(gt=0, le=90, allow_inf_nan=False, description="grid cell (degrees) when clustered")
+    ] = 0.5,
     kind: Annotated[list[str] | None, Query()] = None,
     district: Annotated[list[str] | None, Query()] = None,
 ) -> Response:

@@ -18,6 +18,8 @@ from geo_layers import ogc_features, ogc_html
 from geo_service.api import ogc_docs, ogc_openapi, tiles
 from geo_service.api.deps import ConnectionDep
 from geo_service.api.ogc_params import ITEM, ITEMS, Query, items_request, read_query
+from geo_service.api.page_policy import page_policy
+from geo_service.api.public_url import base_url, request_url
 from geo_service.api.reads import read_connection
 from geo_service.services.features import FeatureService, ItemsPage, ItemsRequest
 from geo_service.services.ogc_catalog import COLLECTIONS, CollectionSpec, collection
@@ -41,13 +43,15 @@ def _service(request: Request) -> FeatureService:
 
 def _urls(request: Request) -> tuple[str, str]:
     """(the OGC API's base URL, the app's root URL), honouring a proxy's root path."""
-    root = str(request.base_url).rstrip("/")
+    root = base_url(request)
     return f"{root}/ogc", root
 
 
 def _answer(query: Query, doc: dict[str, Any], page: str, media_type: str = ogc_docs.JSON, **headers: str) -> Response:
-    if query.format == "html":
-        return HTMLResponse(ogc_html.render(page, doc, query.lang), headers=headers)
+    if query.format == "html":  # its one inline <style> allowed by hash, nothing else inline
+        html = ogc_html.render(page, doc, query.lang)
+        policy = page_policy(html, frame_ancestors="'none'", tile_hosts=())
+        return HTMLResponse(html, headers={**headers, "Content-Security-Policy": policy, "X-Frame-Options": "DENY"})
     return Response(orjson.dumps(doc, option=ogc_features.JSON_OPTIONS), media_type=media_type, headers=headers)
 
 
@@ -149,13 +153,13 @@ def _features(page: ItemsPage) -> list[dict[str, Any]]:
 
 
 def _page_links(request: Request, page: ItemsPage, base: str) -> list[dict[str, str]]:
-    plain = request.url.remove_query_params("f")
+    plain = request_url(request).remove_query_params("f")
     links = [
         ogc_docs.link(str(plain.include_query_params(f="json")), "self", ogc_docs.GEOJSON),
         ogc_docs.link(str(plain.include_query_params(f="html")), "alternate", ogc_docs.HTML),
         ogc_docs.link(f"{base}/collections/{page.collection.id}", "collection", ogc_docs.JSON),
     ]
-    url = request.url  # next and prev keep the format the client chose
+    url = request_url(request)  # next and prev keep the format the client chose
     if page.next_after is not None:
         target = url.remove_query_params("offset").include_query_params(after=page.next_after, limit=page.limit)
         links.append(ogc_docs.link(str(target), "next", ogc_docs.GEOJSON))

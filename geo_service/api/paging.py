@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request
 
+from geo_service.api.public_url import request_url
 from geo_service.errors import InvalidParameter
 from geo_service.settings import Settings
 
@@ -32,7 +33,7 @@ def paging_links(
     """self/next/prev links that keep every other query parameter as the client sent it."""
 
     def link(rel: str, at: int) -> dict[str, Any]:
-        href = str(request.url.include_query_params(limit=limit, offset=at))
+        href = str(request_url(request).include_query_params(limit=limit, offset=at))
         return {"rel": rel, "type": media_type, "href": href}
 
     links = [link("self", offset)]

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from geo_service.errors import InvalidParameter
+from geo_service.moments import checked_moment
 
 Params = Mapping[str, list[str]]
 _TRUE = {"1", "true", "yes", "on"}
@@ -88,9 +89,13 @@ def optional_datetime(params: Params, name: str) -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        return datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidParameter(name, f"must be an ISO 8601 datetime (2026-11-24T08:30), got {raw!r}") from None
+    try:
+        return checked_moment(moment)
+    except ValueError as exc:
+        raise InvalidParameter(name, str(exc)) from None
 
 
 def choice(params: Params, name: str, allowed: Sequence[str], default: str) -> str:
@@ -103,8 +108,9 @@ def choice(params: Params, name: str, allowed: Sequence[str], default: str) -> s
 
 
 def repeated(params: Params, name: str) -> list[str]:
-    """A repeatable parameter; comma-separated values are accepted too (kind=a,b ≡ kind=a&kind=b)."""
-    return [part for value in params.get(name, ()) for part in value.split(",") if part]
+    """A repeatable parameter; comma-separated values are accepted too (kind=a,b ≡ kind=a&kind=b), and a
+    value given twice counts once (kind=station&kind=station must not find each station twice)."""
+    return list(dict.fromkeys(part for value in params.get(name, ()) for part in value.split(",") if part))
 
 
 def openapi_parameters(spec: Sequence[tuple[str, dict[str, Any], bool, str]]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from geo_service.api.auth import OptionalPrincipal, RequiredPrincipal
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
 from geo_service.api.edits import caller_of
 from geo_service.api.paging import PageLimit, check_page, paging_links
+from geo_service.api.typed_params import DbInt, Offset
 from geo_service.queries.reports import StoredReport
 from geo_service.services import reports as report_service
 from geo_service.services.reports import ReportResolution, ReportSubmission
@@ -37,7 +38,7 @@ class ReportPageOut(BaseModel):
     summary="Report a problem with a facility (no key needed; rate-limited per address)",
 )
 def submit_report(
-    facility_id: int,
+    facility_id: DbInt,
     body: ReportSubmission,
     request: Request,
     engine: EngineDep,
@@ -57,9 +58,9 @@ def list_reports(
     settings: SettingsDep,
     principal: RequiredPrincipal,
     status: Annotated[str, Query(description="open (default), resolved, dismissed or all")] = "open",
-    facility: Annotated[int | None, Query(description="only the reports of this facility id")] = None,
+    facility: Annotated[DbInt | None, Query(description="only the reports of this facility id")] = None,
     limit: PageLimit = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ReportPageOut:
     page_size = check_page(limit, settings)
     page = report_service.list_reports(
@@ -80,7 +81,7 @@ def list_reports(
 
 @router.post("/api/v1/reports/{report_id}/resolve", response_model=StoredReport, summary="Resolve a problem report")
 def resolve_report(
-    report_id: int,
+    report_id: DbInt,
     body: ReportResolution,
     request: Request,
     engine: EngineDep,

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine
 
 from geo_service.api.deps import ConnectionDep
+from geo_service.api.public_url import base_url
 from geo_service.api.reads import read_connection
 from geo_service.services.ogc_catalog import collection
 from geo_service.services.tiles import EncodedTile, TileKey, TileService, tile_filter, tile_of, tilejson
@@ -73,7 +74,7 @@ def _split(values: list[str]) -> list[str]:
 @router.get("/{collection_id}.json", summary="TileJSON 3.0 of a collection's vector tiles")
 def collection_tilejson(collection_id: str, request: Request, conn: ConnectionDep, lang: str = "zh") -> Response:
     spec = collection(collection_id)
-    root = str(request.base_url).rstrip("/")
+    root = base_url(request)
     template = f"{root}/tiles/{spec.id}/{{z}}/{{x}}/{{y}}.mvt"
     extent = request.app.state.features.extent(conn, spec)
     settings: Settings = request.app.state.settings

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
+from geo_service.api.typed_params import DbInt
 from geo_service.console.route import ConsoleRoute
 from geo_service.console.session import PostedDep, Visit, VisitDep
 from geo_service.console.templating import console_url, render
@@ -110,7 +111,7 @@ def create_key(request: Request, posted: PostedDep, engine: EngineDep, conn: Con
 
 
 @router.post("/console/keys/{key_id}/revoke")
-def revoke_key(key_id: int, request: Request, posted: PostedDep, engine: EngineDep) -> Response:
+def revoke_key(key_id: DbInt, request: Request, posted: PostedDep, engine: EngineDep) -> Response:
     by = accounts.admin_context(posted.visit.caller)
     with engine.begin() as tx:
         accounts.revoke_key(tx, by, key_id)

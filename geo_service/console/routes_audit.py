@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.typed_params import ConsolePage
 from geo_service.console import history
 from geo_service.console.route import ConsoleRoute
 from geo_service.console.session import VisitDep
@@ -27,7 +28,7 @@ class AuditParams:
     id: Annotated[str | None, Query(max_length=64)] = None
     actor: Annotated[str | None, Query(max_length=100)] = None
     since: str | None = None  # a date, YYYY-MM-DD (local)
-    page: Annotated[int, Query(ge=1)] = 1
+    page: ConsolePage = 1
 
     def filters(self) -> dict[str, QueryValue]:
         return {"entity": self.entity, "id": self.id, "actor": self.actor, "since": self.since}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.typed_params import ConsolePage
 from geo_service.console.maps import map_config, marker
 from geo_service.console.route import ConsoleRoute
 from geo_service.console.session import VisitDep
@@ -45,7 +46,7 @@ class TableParams:
     open_reports: bool = False
     sort: str = "id"
     desc: bool = False
-    page: Annotated[int, Query(ge=1)] = 1
+    page: ConsolePage = 1
 
     def table_query(self) -> TableQuery:
         def one(value: str | None) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import Connection
 
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
+from geo_service.api.typed_params import DbInt
 from geo_service.authorization import require_role
 from geo_service.console import history
 from geo_service.console.forms import ALL_FIELDS, FacilityForm
@@ -110,7 +111,7 @@ def create_facility(
 
 @router.get("/console/facilities/{facility_id}")
 def facility_page(
-    facility_id: int, request: Request, visit: VisitDep, conn: ConnectionDep, settings: SettingsDep
+    facility_id: DbInt, request: Request, visit: VisitDep, conn: ConnectionDep, settings: SettingsDep
 ) -> Response:
     view = facility_table.facility_for_editing(conn, visit.session.principal, facility_id)
     return _form_page(request, visit, conn, settings, view=view, form=FacilityForm.from_row(view.row))
@@ -161,7 +162,7 @@ def _conflict_page(
 
 @router.post("/console/facilities/{facility_id}")
 def save_facility(
-    facility_id: int,
+    facility_id: DbInt,
     request: Request,
     posted: PostedDep,
     engine: EngineDep,
@@ -193,7 +194,7 @@ def save_facility(
     return _redirect(request, visit, f"/console/facilities/{facility_id}", "saved")
 
 
-def _back(request: Request, posted: Posted, facility_id: int, done: str) -> RedirectResponse:
+def _back(request: Request, posted: Posted, facility_id: DbInt, done: str) -> RedirectResponse:
     """Back to where the button was (the freshness list verifies in place), or to the facility."""
     target = str(posted.form.get("back") or "")
     path = target if target in ("/console/freshness",) else f"/console/facilities/{facility_id}"
@@ -202,7 +203,7 @@ def _back(request: Request, posted: Posted, facility_id: int, done: str) -> Redi
 
 @router.post("/console/facilities/{facility_id}/verify")
 def verify_facility(
-    facility_id: int, request: Request, posted: PostedDep, engine: EngineDep, settings: SettingsDep
+    facility_id: DbInt, request: Request, posted: PostedDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
     with engine.begin() as tx:
         editing.verify_facility(tx, posted.visit.caller, facility_id, None, EditPolicy.from_settings(settings))
@@ -210,7 +211,7 @@ def verify_facility(
 
 
 @router.post("/console/facilities/{facility_id}/delete")
-def delete_facility(facility_id: int, request: Request, posted: PostedDep, engine: EngineDep) -> Response:
+def delete_facility(facility_id: DbInt, request: Request, posted: PostedDep, engine: EngineDep) -> Response:
     try:
         with engine.begin() as tx:
             editing.delete_facility(tx, posted.visit.caller, facility_id, frozenset({_version(posted)}))
@@ -220,7 +221,7 @@ def delete_facility(facility_id: int, request: Request, posted: PostedDep, engin
 
 
 @router.post("/console/facilities/{facility_id}/restore")
-def restore_facility(facility_id: int, request: Request, posted: PostedDep, engine: EngineDep) -> Response:
+def restore_facility(facility_id: DbInt, request: Request, posted: PostedDep, engine: EngineDep) -> Response:
     with engine.begin() as tx:
         editing.restore_facility(tx, posted.visit.caller, facility_id, None)
     return _back(request, posted, facility_id, "restored")

@@ -3,11 +3,10 @@ overdue ones to work through, each with its "verified today" button."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api.typed_params import ConsolePage
 from geo_service.console.route import ConsoleRoute
 from geo_service.console.session import VisitDep
 from geo_service.console.templating import render
@@ -25,7 +24,7 @@ def freshness_page(
     conn: ConnectionDep,
     settings: SettingsDep,
     days: int = 365,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: ConsolePage = 1,
 ) -> Response:
     principal = visit.session.principal
     today = facility_table.local_today(EditPolicy.from_settings(settings).zone)

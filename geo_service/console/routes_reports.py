@@ -4,12 +4,12 @@ dismiss each with a note (services.reports: the same rules as the API)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from geo_service.api.deps import ConnectionDep, EngineDep, SettingsDep
+from geo_service.api.typed_params import ConsolePage, DbInt
 from geo_service.console.history import local_minute
 from geo_service.console.maps import map_config, marker
 from geo_service.console.route import ConsoleRoute
@@ -32,7 +32,7 @@ def reports_page(
     conn: ConnectionDep,
     settings: SettingsDep,
     status: str = "open",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: ConsolePage = 1,
 ) -> Response:
     principal = visit.session.principal
     listing = report_service.list_reports(
@@ -66,7 +66,7 @@ def reports_page(
 
 @router.post("/console/reports/{report_id}/resolve")
 def resolve_report(
-    report_id: int, request: Request, posted: PostedDep, engine: EngineDep, settings: SettingsDep
+    report_id: DbInt, request: Request, posted: PostedDep, engine: EngineDep, settings: SettingsDep
 ) -> Response:
     resolution = "dismissed" if posted.form.get("dismiss") else str(posted.form.get("resolution") or "")
     body = ReportResolution(resolution=resolution, note=str(posted.form.get("note") or "") or None)

@@ -28,6 +28,7 @@ from geo_service.analysis.crs import CoordSystem
 from geo_service.analysis.hours import OpenState, local_time
 from geo_service.analysis.network import RoadIndex, detours
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
+from geo_service.moments import Moment
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
 from geo_service.services.nearest import NearestService
 from geo_service.services.network import NetworkInfo, NetworkService
@@ -49,7 +50,7 @@ class AlongRouteSpec(BaseModel):
     kind: tuple[str, ...] = Field(default=(), description="facility kinds (any of)")
     amenity: tuple[str, ...] = Field(default=(), description="required amenities (all of)")
     open_now: bool = Field(default=False, description="only facilities open at `at` (default now)")
-    at: datetime | None = None
+    at: Moment | None = Field(default=None, description="ISO time for open_now; naive = local time")
     truck_parking: bool = Field(default=False, description="only facilities with truck parking")
     min_truck_spaces: int = Field(default=0, ge=0, description="at least this many truck parking spaces")
     limit: int = Field(default=100, ge=1, le=1000, description="most facilities returned, in order along the route")

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from geo_service.analysis.ogc_crs import CRS84, OutputCrs, bbox_to_lonlat, lookup
 from geo_service.errors import BadRequest, NotFound
+from geo_service.moments import checked_moment
 from geo_service.queries import facilities as facility_queries
 from geo_service.queries import features as feature_queries
 from geo_service.queries.cql import Compare, Expr, FieldType, Logic, Scalar
@@ -133,6 +134,10 @@ def _instant(raw: str, end: bool) -> datetime | None:
         raise BadRequest(
             "datetime", f"需要 RFC 3339 时间或区间 (expected an RFC 3339 instant or interval, got {raw!r})"
         ) from None
+    try:
+        checked_moment(value)
+    except ValueError as exc:
+        raise BadRequest("datetime", str(exc)) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
@@ -190,7 +195,7 @@ def _condition_value(name: str, raw: str, kind: FieldType) -> Scalar:
         if kind == "date":
             return date.fromisoformat(raw)
         if kind == "datetime":
-            moment = datetime.fromisoformat(raw)
+            moment = checked_moment(datetime.fromisoformat(raw))
             return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
     except ValueError:
         raise BadRequest(name, f"需要 {kind} 类型的值 (must be a {kind}, got {raw!r})") from None
@@ -358,7 +363,7 @@ class FeatureService:
         """One feature as a page of one (404 when absent, deleted, or of another kind)."""
         crs = output_crs("crs", crs_raw)
         row: Any = None
-        if spec.source == "facilities" and item_id.isdigit():
+        if spec.source == "facilities" and item_id.isdigit() and int(item_id) <= _LARGEST:  # a larger id is no row
             row = feature_queries.facility_by_id(conn, int(item_id), spec.kinds)
         elif spec.source == "districts":
             row = feature_queries.district_by_id(conn, item_id)

@@ -183,8 +183,9 @@ class NearestService(Generic[P]):
         if contains(served, lat, lon):
             hint = f" — it looks like lat and lon are swapped: try lon={query.lat}&lat={query.lon}"
         west, south, east, north = snapshot.bounds
+        served_west, _, served_east, _ = served
         raise InvalidParameter(
-            "lon",
+            "lon" if not served_west <= lon <= served_east else "lat",  # the coordinate that is outside
             f"({query.lon}, {query.lat}) is outside the service area "
             f"(lon {west:.2f}–{east:.2f}, lat {south:.2f}–{north:.2f}){hint}",
         )

@@ -26,7 +26,10 @@ from shapely.geometry.base import BaseGeometry
 from geo_service.errors import InvalidParameter
 
 MAX_POINTS = 200_000
-MAX_PROBLEMS = 10  # listed in one message; the rest are counted
+MAX_PROBLEMS = 10
+#: Largest weight of one point: MAX_POINTS of them still add up to a finite total (1e308 + 1e308 is inf,
+#: and coverage shares were then NaN, written as null); no population or demand count comes near it.
+MAX_WEIGHT = 1e15  # listed in one message; the rest are counted
 
 
 class PointFeature(Feature[Point, dict[str, Any]]):
@@ -103,8 +106,8 @@ def _weight(props: dict[str, Any], key: str | None) -> float:
         weight = float(props[key])
     except (TypeError, ValueError):
         raise ValueError(f"{key} must be a number") from None
-    if not math.isfinite(weight) or weight < 0:
-        raise ValueError(f"{key} must be finite and ≥ 0")
+    if not math.isfinite(weight) or not 0 <= weight <= MAX_WEIGHT:
+        raise ValueError(f"{key} must be finite, from 0 to {MAX_WEIGHT:g}")
     return weight
 
 

@@ -36,7 +36,8 @@ class PointLocation:
 def locate_point(conn: Connection, lon: float, lat: float, crs: str, display: crs_module.CoordSystem) -> PointLocation:
     """The point of `lon`/`lat` in `crs`; a 422 naming lon for a position that is not one."""
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise InvalidParameter("lon", f"不是经纬度 (not a lon/lat position: {lon}, {lat})")
+        bad = "lon" if not (math.isfinite(lon) and -180 <= lon <= 180) else "lat"
+        raise InvalidParameter(bad, f"不是经纬度 (not a lon/lat position: {lon}, {lat})")
     x, y = wgs84_point(lon, lat, crs)
     dx, dy = crs_module.from_wgs84(x, y, display)
     districts = [LocatedDistrict(d.adcode, d.name) for d in facility_edits.covering_districts(conn, x, y)]
