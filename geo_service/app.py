@@ -41,6 +41,7 @@ from geo_service.api.json_guard import JsonBodyGuard
 from geo_service.api.metrics import HttpMetrics, MetricsMiddleware, RouteLabels
 from geo_service.api.rate_limit import RateLimitMiddleware
 from geo_service.api.request_id import RequestIdMiddleware
+from geo_service.api.responses import document_geojson_bodies
 from geo_service.api.security_headers import SecurityHeadersMiddleware
 from geo_service.console import install as console
 from geo_service.db.engine import make_engine
@@ -92,6 +93,11 @@ class GeoServiceApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._edge(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = document_geojson_bodies(super().openapi())
+        return self.openapi_schema
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == nearest.NEAREST_PATH and scope["method"] == "GET":

@@ -1,8 +1,9 @@
 """Parameter types shared by the routers, so that one rule holds wherever a kind of value is read.
 
-Database keys and offsets are 64-bit integers: a larger one (`offset=9223372036854775808`) used to reach
-the driver and fail there (a 500, and a reset connection); these types refuse it as a 422 naming the
-parameter, and document the range in OpenAPI.
+Row ids are the tables' 32-bit `INTEGER` keys and offsets 64-bit integers: a larger value
+(`offset=9223372036854775808`, or an id past 2^31 on PostgreSQL) used to reach the driver and fail there
+(a 500, and a reset connection); these types refuse it as a 422 naming the parameter, and document the
+range in OpenAPI.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import annotated_types
 from fastapi import Query
 
 INT64_MAX: Final = 2**63 - 1
+INT32_MAX: Final = 2**31 - 1
 
-#: A row id in a path or query (facility, report, import batch, key): any 64-bit integer.
-DbInt = Annotated[int, annotated_types.Interval(ge=-INT64_MAX - 1, le=INT64_MAX)]
+#: A row id in a path or query (facility, report, import batch, key): the range of an INTEGER key.
+DbInt = Annotated[int, annotated_types.Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
 #: `offset` of the list endpoints.
 Offset = Annotated[int, Query(ge=0, le=INT64_MAX, description="rows to skip (paging)")]
 #: `page` of the console's tables (page × page size stays a 64-bit offset).
