@@ -46,6 +46,9 @@ class AlongRouteSpec(BaseModel):
     min_truck_spaces: int = Field(default=0, ge=0, description="at least this many truck parking spaces")
     limit: int = Field(default=100, ge=1, le=1000, description="most facilities returned, in order along the route")
     mode: Literal["ride", "drive", "walk"] = Field(default="drive", description="travel mode of the navigation links")
+    include_route: bool = Field(
+        default=False, description="also return the route's vertices in WGS-84 (`route.coordinates`), for drawing it"
+    )
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class AlongRouteResult(Generic[P]):
     start: tuple[float, float]
     evaluated_at: datetime
     hits: list[AlongHit]
+    lonlat: NDArray[np.float64]  # (n, 2) the route's vertices in WGS-84
 
 
 def _eligible(snapshot: FacilitySnapshot[P], rows: NDArray[np.int64], spec: AlongRouteSpec) -> NDArray[np.int64]:
@@ -102,7 +106,7 @@ def along_route(nearest: NearestService[P], spec: AlongRouteSpec) -> AlongRouteR
     found = corridor.along(line, snapshot.lon[positions], snapshot.lat[positions], spec.buffer_m)
     hits = _hits(snapshot, positions, found, spec, wall_clock)
     start = (float(lon[0]), float(lat[0]))
-    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits)
+    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits, np.column_stack([lon, lat]))
 
 
 def _hits(
