@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from geo_service.analysis.metric import zones
 from geo_service.app import create_app
@@ -38,47 +38,52 @@ def roads_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         settings = Settings(db_url=url, network_path=write_network(tmp / "network.npz", profiles=("walk", "ebike")))
         engine = make_engine(settings)
         setup.upgrade_schema(engine)
-        graph = road_index("Helsinki", "walk").graph
-        west, east, south, north = graph.lon.min(), graph.lon.max(), graph.lat.min(), graph.lat.max()
-        middle = (west + east) / 2
-        halves = [(west, middle), (middle, east)]
-        lon, lat = seeded_points(graph, STATIONS, seed=41)
         with engine.begin() as conn:
-            upsert_districts(
-                conn,
-                [
-                    DistrictRecord(
-                        adcode=f"99000{i + 1}",
-                        name=f"赫尔辛基测试区 {i + 1}",
-                        level="district",
-                        population=20_000,
-                        population_year=2024,
-                        seat_lon=(a + b) / 2,
-                        seat_lat=(south + north) / 2,
-                        wkt=shapely.box(a, south, b, north).wkt,
-                    )
-                    for i, (a, b) in enumerate(halves)
-                ],
-            )
-            insert_facilities(
-                conn,
-                [
-                    FacilityRecord(
-                        code=f"HEL-C{i}",
-                        kind="station",
-                        name=f"测试驿站 {i}",
-                        district_adcode=f"99000{1 + (x > middle)}",
-                        lon=float(x),
-                        lat=float(y),
-                        is_sample=True,
-                    )
-                    for i, (x, y) in enumerate(zip(lon, lat, strict=True))
-                ],
-            )
+            _place_on_helsinki(conn)
         with TestClient(create_app(settings)) as client:
             _ENGINES[client] = engine
             yield client
         engine.dispose()
+
+
+def _place_on_helsinki(conn: Connection) -> None:
+    """Two districts (the west and east halves of the extract's box) and seeded stations."""
+    graph = road_index("Helsinki", "walk").graph
+    west, east, south, north = graph.lon.min(), graph.lon.max(), graph.lat.min(), graph.lat.max()
+    middle = (west + east) / 2
+    halves = [(west, middle), (middle, east)]
+    lon, lat = seeded_points(graph, STATIONS, seed=41)
+    upsert_districts(
+        conn,
+        [
+            DistrictRecord(
+                adcode=f"99000{i + 1}",
+                name=f"赫尔辛基测试区 {i + 1}",
+                level="district",
+                population=20_000,
+                population_year=2024,
+                seat_lon=(a + b) / 2,
+                seat_lat=(south + north) / 2,
+                wkt=shapely.box(a, south, b, north).wkt,
+            )
+            for i, (a, b) in enumerate(halves)
+        ],
+    )
+    insert_facilities(
+        conn,
+        [
+            FacilityRecord(
+                code=f"HEL-C{i}",
+                kind="station",
+                name=f"测试驿站 {i}",
+                district_adcode=f"99000{1 + (x > middle)}",
+                lon=float(x),
+                lat=float(y),
+                is_sample=True,
+            )
+            for i, (x, y) in enumerate(zip(lon, lat, strict=True))
+        ],
+    )
 
 
 def _brute(profile: str, cost: str) -> tuple[nx.DiGraph, np.ndarray]:
@@ -155,12 +160,15 @@ def test_summary_and_gaps_by_road_equal_networkx(roads_app: TestClient, profile:
     unit = "distance_m" if cost == "length" else "time_s"
     assert f"p90_{unit}" in body["total"] and f"mean_{unit}" in body["total"]
 
-    gaps = roads_app.get("/api/v1/coverage/gaps", params=params).json()
+    _check_gaps(roads_app.get("/api/v1/coverage/gaps", params=params).json(), expected, to_site, profile, limit)
+
+
+def _check_gaps(gaps: dict, expected: dict, to_site: dict[int, float], profile: str, limit: float) -> None:
+    """Uncovered demand per district as expected; the gaps leave out every reached node, keep others."""
     assert gaps["metric"] == "network" and "OpenStreetMap" in gaps["attribution"]
     uncovered = {f["properties"]["adcode"]: f["properties"]["uncovered_demand"] for f in gaps["features"]}
     for adcode, (demand, reached) in expected.items():
         assert uncovered.get(adcode, 0.0) == pytest.approx(demand - reached, rel=1e-9, abs=1e-9)
-    # the gaps leave out every reached node (they lie in the service area), keep some unreached ones
     graph = road_index("Helsinki", profile).graph
     gap = shapely.union_all([shapely.geometry.shape(f["geometry"]) for f in gaps["features"]])
     reached_nodes = [n for n, c in to_site.items() if c <= limit]
