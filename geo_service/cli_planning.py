@@ -62,7 +62,7 @@ def _measure(db: Database, query: coverage_service.CoverageQuery, grid: str | No
     report, meta = coverage_service.coverage_report(db.engine, query, db.settings)
     if grid is None:
         return _Measured(report, meta, None)
-    cells, _ = coverage_service.grid_report(db.engine, query.kinds, query.districts, grid, db.settings)
+    cells, _ = coverage_service.grid_report(db.engine, query, grid, db.settings)
     return _Measured(report, meta, cells)
 
 

@@ -265,6 +265,15 @@ class Settings(BaseSettings):
         ge=1,
         description="Most stations of an along-route search with detour=network (two road searches each).",
     )
+    network_max_time_s: float = Field(
+        default=3_600, gt=0, description="Cap on max_time_s of coverage and planning by road (metric=network)."
+    )
+    network_area_buffer_m: float = Field(
+        default=100, gt=0, description="Half-width of the reached roads that make a service area by road."
+    )
+    network_plan_max_candidates: int = Field(
+        default=5_000, ge=1, description="Most candidate sites of a plan by road (one bounded Dijkstra each)."
+    )
     route_max_points: int = Field(default=20_000, ge=2, description="Most vertices of a route to search along.")
     route_max_length_m: float = Field(default=1_000_000, gt=0, description="Longest route to search along (metres).")
     route_max_buffer_m: float = Field(default=5_000, gt=0, description="Cap on buffer_m of along-route searches.")

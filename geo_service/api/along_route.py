@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -45,9 +46,16 @@ def _collection(result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec,
         )
         for hit in result.hits
     ]
+    route: dict[str, object] = {
+        "length_m": round(result.route_length_m, 1),
+        "points": result.route_points,
+        "crs": "wgs84",
+    }
+    if spec.include_route:
+        route["coordinates"] = np.round(result.lonlat, 6).tolist()
     members = {
         "numberReturned": len(features),
-        "route": {"length_m": round(result.route_length_m, 1), "points": result.route_points, "crs": "wgs84"},
+        "route": route,
         "query": {"buffer_m": spec.buffer_m, "evaluated_at": result.evaluated_at.isoformat()},
         "distance": "geodesic: along_m along the route from its start, offset_m (= distance_m) from the route",
         "data_revision": result.snapshot.revision,

@@ -17,13 +17,14 @@ from geo_layers.coverage import frame_collection
 from geo_layers.suggested_sites import site_collection
 from geo_service import exports
 from geo_service.api import jobs as jobs_api
-from geo_service.api.deps import EngineDep, SettingsDep
+from geo_service.api.deps import EngineDep, RoadsDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps.i18n import Lang
 from geo_service.maps.results import planner_archive
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.network import NetworkService
 from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery, analyse, check
 from geo_service.services.planner_workbook import planner_workbook
 from geo_service.services.study_area import presets_help
@@ -36,21 +37,36 @@ Districts = Annotated[list[str], Query(description="adcodes or names (default: e
 Radius = Annotated[float | None, Query(allow_inf_nan=False, description="service radius in metres")]
 PresetParam = Annotated[str | None, Query(description=f"named service radius: {presets_help()}")]
 LangParam = Annotated[Lang, Query(description="zh (default) or en: the table's headers and notes")]
+MetricParam = Annotated[
+    str,
+    Query(description="straight (default): straight-line discs; network: by road (`geo-service network build`)"),
+]
+ProfileParam = Annotated[str | None, Query(description="metric=network: walk, ebike (default), drive or truck")]
+MaxTime = Annotated[
+    float | None,
+    Query(allow_inf_nan=False, description="metric=network: travel time in seconds (instead of radius_m by road)"),
+]
 
 
 def coverage_query(
-    kind: Kinds = [], district: Districts = [], radius_m: Radius = None, preset: PresetParam = None
+    kind: Kinds = [],
+    district: Districts = [],
+    radius_m: Radius = None,
+    preset: PresetParam = None,
+    metric: MetricParam = "straight",
+    profile: ProfileParam = None,
+    max_time_s: MaxTime = None,
 ) -> coverage_service.CoverageQuery:
-    """The parameters every coverage endpoint shares."""
-    return coverage_service.CoverageQuery(tuple(kind), tuple(district), radius_m, preset)
+    """The parameters every coverage endpoint shares; by road, radius_m is metres along roads."""
+    return coverage_service.CoverageQuery(tuple(kind), tuple(district), radius_m, preset, metric, profile, max_time_s)
 
 
 CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_query)]
 
 
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
-def gaps(engine: EngineDep, settings: SettingsDep, query: CoverageQueryDep) -> GeoJSONResponse:
-    report, meta = coverage_service.coverage_report(engine, query, settings)
+def gaps(engine: EngineDep, settings: SettingsDep, roads: RoadsDep, query: CoverageQueryDep) -> GeoJSONResponse:
+    report, meta = coverage_service.coverage_report(engine, query, settings, roads)
     return GeoJSONResponse(frame_collection(coverage_service.gaps_frame(report), **meta))
 
 
@@ -58,11 +74,12 @@ def gaps(engine: EngineDep, settings: SettingsDep, query: CoverageQueryDep) -> G
 def summary(
     engine: EngineDep,
     settings: SettingsDep,
+    roads: RoadsDep,
     query: CoverageQueryDep,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangParam = "zh",
 ) -> Response:
-    report, meta = coverage_service.coverage_report(engine, query, settings)
+    report, meta = coverage_service.coverage_report(engine, query, settings, roads)
     rows = coverage_service.summary_rows(report)
     if format == "json":
         return JSONResponse({"districts": rows[:-1], "total": rows[-1], **meta})
@@ -80,11 +97,13 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
 def grid(
     engine: EngineDep,
     settings: SettingsDep,
-    kind: Kinds = [],
-    district: Districts = [],
+    roads: RoadsDep,
+    query: CoverageQueryDep,
     cell: Annotated[str, Query(description="square:<metres> or h3:<resolution>")] = "square:1000",
 ) -> GeoJSONResponse:
-    cells, meta = coverage_service.grid_report(engine, tuple(kind), tuple(district), cell, settings)
+    """Straight-line distance per cell; with metric=network also the road distance (radius_m) or time
+    (max_time_s) from each cell's centre, searched up to that budget (null beyond it)."""
+    cells, meta = coverage_service.grid_report(engine, query, cell, settings, roads)
     return GeoJSONResponse(frame_collection(cells, **meta))
 
 
@@ -106,6 +125,7 @@ def plan_sites(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
+    roads: RoadsDep,
     prefer: PreferAsync = None,
 ) -> Response:
     """Answered at once within GEO_PLAN_SYNC_BUDGET_S of solving, unless the plan is large (more than
@@ -118,15 +138,19 @@ def plan_sites(
     if "respond-async" in (prefer or "") or planning_service.runs_as_job(spec, settings):
         return jobs_api.accepted(request, engine, PLAN_JOB, spec.model_dump(mode="json"), run_plan_job)
     with _in_body():
-        result = planning_service.plan(engine, spec, settings, settings.plan_sync_budget_s)
+        result = planning_service.plan(engine, spec, settings, settings.plan_sync_budget_s, roads)
     return GeoJSONResponse(_plan_collection(result))
 
 
 def run_plan_job(engine: Engine, params: dict[str, Any], settings: Settings) -> tuple[bytes, str]:
     """A plan job's work (in a job process): the same answer as the request, with the job's budget."""
     spec = planning_service.PlanSpec.model_validate(params)
+    roads = None
+    if spec.metric == "network":  # a job process has no served network: it reads the file itself
+        roads = NetworkService(settings.network_path, settings.network_max_snap_m)
+        roads.refresh()
     with jobs_api.refusals(), _in_body():
-        result = planning_service.plan(engine, spec, settings, settings.plan_time_limit_s)
+        result = planning_service.plan(engine, spec, settings, settings.plan_time_limit_s, roads)
     return orjson.dumps(_plan_collection(result)), GeoJSONResponse.media_type
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
+from geo_service.services.network import NetworkService
 from geo_service.settings import Settings
 
 
@@ -24,6 +25,12 @@ async def get_engine(request: Request) -> Engine:
     return engine
 
 
+def get_roads(request: Request) -> NetworkService | None:
+    """The worker's road networks (None outside a running app's lifespan)."""
+    roads: NetworkService | None = getattr(request.app.state, "roads", None)
+    return roads
+
+
 def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
     with engine.connect() as conn:
         yield conn
@@ -32,3 +39,4 @@ def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[C
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+RoadsDep = Annotated[NetworkService | None, Depends(get_roads)]

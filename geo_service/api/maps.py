@@ -42,7 +42,7 @@ from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery
 from geo_service.services.study_area import presets_help
 from geo_service.settings import Settings
 
-MapName = Literal["public", "nearby", "coverage"]
+MapName = Literal["public", "nearby", "coverage", "route"]
 _GZIP_MIN_BYTES = 1024
 _PAGE_GZIP_LEVEL = 5  # pages are built per request: 96% of level 9's gain for a quarter of its time
 _RADIUS_HELP = (
@@ -116,7 +116,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
 
 
-@router.get("/maps/{name}", response_class=HTMLResponse, summary="A map page: public, nearby or coverage")
+@router.get("/maps/{name}", response_class=HTMLResponse, summary="A map page: public, nearby, coverage or route")
 def map_page(
     name: MapName, request: Request, params: ParamsDep, conn: ConnectionDep, settings: SettingsDep
 ) -> Response:
@@ -156,6 +156,8 @@ def _page(
         html = pages.public_page(conn, settings, ctx, params.query, params.layer_ids)
     elif name == "coverage":
         html = pages.coverage_page(conn, settings, ctx, params.query, params.layer_ids, params.planner)
+    elif name == "route":
+        html = pages.route_page(conn, settings, ctx, params.query)
     else:
         origin = (
             None
@@ -184,6 +186,7 @@ def _context(request: Request, settings: Settings, name: MapName, lang: Lang, ch
         label, target = ("nearby_link", "nearby") if name != "nearby" else ("full_map", "public")
         links = [
             (words[label], f"{root}/maps/{target}?lang={lang}"),
+            *([(words["route_link"], f"{root}/maps/route?lang={lang}")] if name == "nearby" else []),
             (words["language"], f"{root}/maps/{name}?{urlencode([*query, ('lang', other)])}"),
         ]
     filters = urlencode([(k, v) for k, v in query if k in ("kind", "district")])
@@ -195,6 +198,7 @@ def _context(request: Request, settings: Settings, name: MapName, lang: Lang, ch
         "viewport": f"{root}/maps/data/facilities?{filters}",
         "search": f"{root}/api/v1/facilities",
         "nearest": f"{root}/api/v1/facilities/nearest",
+        "along_route": f"{root}/api/v1/facilities/along-route",
         "nearby_page": f"{root}/maps/nearby?lang={lang}",
         "planner_page": f"{root}/maps/coverage",
         "plan_export": f"{root}/api/v1/plan/export",

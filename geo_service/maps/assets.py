@@ -61,7 +61,16 @@ ASSET_DIRS: Final = (
     AssetDir(
         "maps",
         OWN_DIR,
-        ("geomaps.js", "facilities.js", "controls.js", "nearby.js", "maps.css", "planner.js", "planner.css"),
+        (
+            "geomaps.js",
+            "facilities.js",
+            "controls.js",
+            "nearby.js",
+            "route.js",
+            "maps.css",
+            "planner.js",
+            "planner.css",
+        ),
     ),
 )
 
@@ -82,6 +91,7 @@ SCRIPTS: Final = (
     "maps/controls.js",
 )
 NEARBY_SCRIPT: Final = "maps/nearby.js"
+ROUTE_SCRIPT: Final = "maps/route.js"  # the route page: stations along a drawn or pasted route
 PLANNER_SCRIPT: Final = "maps/planner.js"  # the planner map's form (geo_service.maps.planner_panel)
 PLANNER_STYLE: Final = "maps/planner.css"
 

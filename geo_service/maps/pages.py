@@ -28,6 +28,8 @@ from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
 NEARBY_LIMIT = 10
+ROUTE_BUFFER_M = 1000  # the route page's first corridor half-width
+ROUTE_LIMIT = 100  # stations listed along a route
 
 
 def public_page(
@@ -106,4 +108,23 @@ def nearby_page(
         "limit": NEARBY_LIMIT,
     }
     ScriptCall("nearby", config).add_to(fmap)
+    return render(document, fmap)
+
+
+def route_page(conn: Connection, settings: Settings, ctx: PageContext, query: MapQuery) -> str:
+    """A driver's page: draw a route on the map or paste one (GeoJSON, encoded polyline, GPX, lon,lat
+    pairs; WGS-84, GCJ-02 or BD-09), and the stations along it in the order met, filled in the browser
+    from the along-route API."""
+    kinds = check_codes("kind", query.kinds, vocab.KINDS)
+    title = strings(ctx.lang)["route_title"]
+    document, fmap = new_page(ctx, "route", title, data_bounds(conn, None), scripts=(assets.ROUTE_SCRIPT,))
+    document.html.add_child(Element('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
+    config = {
+        "kinds": list(kinds),
+        "buffer_m": ROUTE_BUFFER_M,
+        "max_buffer_m": settings.route_max_buffer_m,
+        "max_points": settings.route_max_points,
+        "limit": ROUTE_LIMIT,
+    }
+    ScriptCall("route", config).add_to(fmap)
     return render(document, fmap)

@@ -63,6 +63,9 @@ class AlongRouteSpec(BaseModel):
         "Needs `geo-service network build`; `limit` may then be at most GEO_ROUTE_MAX_DETOURS",
     )
     profile: Literal["walk", "ebike", "drive", "truck"] = Field(default="drive", description="road profile of detour")
+    include_route: bool = Field(
+        default=False, description="also return the route's vertices in WGS-84 (`route.coordinates`), for drawing it"
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class AlongRouteResult(Generic[P]):
     start: tuple[float, float]
     evaluated_at: datetime
     hits: list[AlongHit]
+    lonlat: NDArray[np.float64]  # (n, 2) the route's vertices in WGS-84
     network: NetworkInfo | None = None  # the road network behind the detours, when asked
 
 
@@ -129,7 +133,8 @@ def along_route(
         info = network[0]
         hits = _with_detours(roads, network[1], spec.profile, snapshot, hits, settings.network_max_distance_m)
     start = (float(lon[0]), float(lat[0]))
-    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits, info)
+    lonlat = np.column_stack([lon, lat])
+    return AlongRouteResult(snapshot, line.length_m, len(lon), start, wall_clock, hits, lonlat, info)
 
 
 def _detour_network(

@@ -30,6 +30,8 @@ from geo_service.analysis.coverage import (
 from geo_service.analysis.metric import FloatArray, MetricFrame, zones
 from geo_service.analysis.nearest import GEOD
 from geo_service.errors import InvalidParameter
+from geo_service.services.network import NetworkService
+from geo_service.services.road_coverage import DemandPiece, RoadBudget, RoadStudy, measure_pieces, resolve_budget
 from geo_service.services.study_area import (
     Assumptions,
     DemandPoints,
@@ -44,6 +46,8 @@ from geo_service.settings import Settings
 
 DEMAND_CELL_M = 500.0
 SITE_REACH_SLACK = 1.01  # sites kept for a zone reach this much past the radius (the discs are polygons)
+_COST_NAMES = {"m": "distance_m", "s": "time_s"}  # the summary's mean_/p90_ columns by the report's unit
+ROAD_COLUMN = {"m": "network_distance_m", "s": "travel_time_s"}  # the grid's column by road, by unit
 
 
 @dataclass
@@ -67,29 +71,44 @@ class DistrictFigures:
 
 @dataclass(frozen=True)
 class CoverageReport:
-    radius_m: float
+    limit: float  # demand within this of a facility is covered: metres (straight or by road) or seconds
     demand_method: str
     districts: list[DistrictFigures]
     facilities: dict[str, int]  # adcode → facilities whose stated district it is (StudyArea.counts_by_district)
+    unit: str = "m"  # of `limit` and of the distance columns: m (distance) or s (travel time by road)
 
 
 def measure(
-    area: StudyArea, radius_m: float, supplied: DemandPoints | None = None, cell_m: float = DEMAND_CELL_M
+    area: StudyArea,
+    radius_m: float,
+    supplied: DemandPoints | None = None,
+    cell_m: float = DEMAND_CELL_M,
+    road: RoadStudy | None = None,
 ) -> CoverageReport:
-    """Area and demand coverage of every district of the study area (one frame per ≤6° zone)."""
+    """Area and demand coverage of every district of the study area (one frame per ≤6° zone): within
+    `radius_m` in a straight line, or within `road`'s budget by road (services.road_coverage)."""
     figures = {d.adcode: DistrictFigures(d) for d in area.districts}
+    pieces = []
     for zone in zones([d.geom for d in area.districts]):
         frame = zone.frame
-        sites_xy = frame.project_points(points_near(area.sites, zone.extent, radius_m * SITE_REACH_SLACK))
-        covered, tree = service_area(sites_xy, radius_m), SiteIndex(sites_xy)
+        if road is None:
+            sites_xy = frame.project_points(points_near(area.sites, zone.extent, radius_m * SITE_REACH_SLACK))
+            covered, tree = service_area(sites_xy, radius_m), SiteIndex(sites_xy)
         for district, part in zip(area.districts, zone.parts, strict=True):
             if part.is_empty:
                 continue
             part_metric = frame.project(part)
             demand_xy, weights = piece_demand(district, part, frame, part_metric, supplied, cell_m)
+            if road is not None:
+                pieces.append(DemandPiece(district.adcode, part_metric, frame, demand_xy, weights))
+                continue
             result = area_coverage(part_metric, covered, tree.distances(demand_xy), weights)
             figures[district.adcode].add(result, frame.unproject(result.gap))
-    return CoverageReport(radius_m, demand_method(supplied, cell_m), list(figures.values()), area.counts_by_district())
+    for adcode, result, gap in measure_pieces(road, pieces) if road is not None else ():
+        figures[adcode].add(result, gap)
+    limit, unit = (radius_m, "m") if road is None else (road.budget.limit, road.budget.unit)
+    method = demand_method(supplied, cell_m)
+    return CoverageReport(limit, method, list(figures.values()), area.counts_by_district(), unit)
 
 
 def summary_rows(report: CoverageReport) -> list[dict[str, Any]]:
@@ -105,7 +124,7 @@ def _row(adcode: str, name: str, parts: list[DistrictFigures], report: CoverageR
     covered = sum(p.covered_m2 for p in parts)
     distances = np.concatenate([d for p in parts for d in p.distances] or [np.empty(0)])
     weights = np.concatenate([w for p in parts for w in p.weights] or [np.empty(0)])
-    demand, reached = float(weights.sum()), float(weights[distances <= report.radius_m].sum())
+    demand, reached = float(weights.sum()), float(weights[distances <= report.limit].sum())
     facilities = sum(report.facilities.get(p.district.adcode, 0) for p in parts)
     known = [p.district.population for p in parts if p.district.population]
     population = sum(known) if len(known) == len(parts) else None  # a total only when every part has one
@@ -123,8 +142,9 @@ def _row(adcode: str, name: str, parts: list[DistrictFigures], report: CoverageR
         "population": population,
         "population_year": years.pop() if len(years) == 1 else None,
         "facilities_per_10k": 1e4 * facilities / population if population else None,
-        "mean_distance_m": _finite(weighted_mean(distances, weights)),
-        "p90_distance_m": _finite(weighted_quantile(distances, weights, 0.9)),
+        # by road the search stops at the budget: a mean with demand beyond it is null, as is such a p90
+        f"mean_{_COST_NAMES[report.unit]}": _finite(weighted_mean(distances, weights)),
+        f"p90_{_COST_NAMES[report.unit]}": _finite(weighted_quantile(distances, weights, 0.9)),
     }
 
 
@@ -145,7 +165,7 @@ def gaps_frame(report: CoverageReport) -> gpd.GeoDataFrame:
                 "adcode": f.district.adcode,
                 "name": f.district.name,
                 "area_km2": (f.area_m2 - f.covered_m2) / 1e6,
-                "uncovered_demand": float(weights[distances > report.radius_m].sum()),
+                "uncovered_demand": float(weights[distances > report.limit].sum()),
                 "geometry": shapely.make_valid(shapely.set_precision(gap, 1e-6)),  # ≈0.1 m, like every output
             }
         )
@@ -182,9 +202,10 @@ def parse_cell(spec: str, cap: int, area_km2: float) -> tuple[str, float]:
     return kind, value
 
 
-def distance_grid(area: StudyArea, kind: str, size: float) -> gpd.GeoDataFrame:
-    """Cells (WGS-84) with the distance in metres from their centre to the nearest facility."""
-    frames = []
+def distance_grid(area: StudyArea, kind: str, size: float, road: RoadStudy | None = None) -> gpd.GeoDataFrame:
+    """Cells (WGS-84) with the distance in metres from their centre to the nearest facility, and by road
+    (`road`) the road distance or time too (null beyond the budget or off the network)."""
+    frames, centres = [], []
     for district in area.districts:
         for zone in zones([district.geom]):
             (piece,), frame = zone.parts, zone.frame
@@ -195,6 +216,7 @@ def distance_grid(area: StudyArea, kind: str, size: float) -> gpd.GeoDataFrame:
             else:
                 cells, centres_xy, area_km2 = _h3_cells(piece, int(size), frame)
             distances = nearest_distances(centres_xy, frame.project_points(area.sites))
+            centres.append(frame.unproject_points(centres_xy))
             frames.append(
                 gpd.GeoDataFrame(
                     {"adcode": district.adcode, "name": district.name, "area_km2": area_km2, "distance_m": distances},
@@ -202,7 +224,11 @@ def distance_grid(area: StudyArea, kind: str, size: float) -> gpd.GeoDataFrame:
                     crs="EPSG:4326",
                 )
             )
-    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    grid = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    if road is not None:
+        _, cost = road.reach(np.vstack(centres))
+        grid[ROAD_COLUMN[road.budget.unit]] = pd.Series(cost).where(np.isfinite(cost), None).astype(object)
+    return grid
 
 
 def _h3_cells(
@@ -222,27 +248,55 @@ class CoverageQuery:
     districts: tuple[str, ...] = ()
     radius_m: float | None = None
     preset: str | None = None
+    metric: str = "straight"
+    profile: str | None = None  # metric=network only (default ebike)
+    max_time_s: float | None = None  # metric=network only: a travel time instead of radius_m
+
+    def budget(self, settings: Settings) -> RoadBudget | None:
+        return resolve_budget(self.metric, self.profile, self.radius_m, self.max_time_s, self.preset, settings)
 
 
-def coverage_report(engine: Engine, query: CoverageQuery, settings: Settings) -> tuple[CoverageReport, dict[str, Any]]:
+def coverage_report(
+    engine: Engine, query: CoverageQuery, settings: Settings, roads: NetworkService | None = None
+) -> tuple[CoverageReport, dict[str, Any]]:
     """Measure the study area named by the query; also returns the metadata every output carries."""
-    radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
+    budget = query.budget(settings)
+    if budget is None:
+        radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
+        area = read_study_area(engine, query.kinds, query.districts)
+        report = measure(area, radius.radius_m)
+        return report, Assumptions.of(area, radius, report.demand_method).notes()
     area = read_study_area(engine, query.kinds, query.districts)
-    report = measure(area, radius.radius_m)
-    return report, Assumptions.of(area, radius, report.demand_method).notes()
+    study = RoadStudy.open(_roads(roads), budget, area.sites, settings)
+    report = measure(area, budget.limit, road=study)
+    return report, Assumptions.of(area, study.radius(), report.demand_method).notes() | study.notes()
+
+
+def _roads(roads: NetworkService | None) -> NetworkService:
+    if roads is None:
+        raise InvalidParameter("metric", "此服务没有道路网 / this server has no road network")
+    return roads
 
 
 def grid_report(
-    engine: Engine, kinds: tuple[str, ...], districts: tuple[str, ...], cell: str, settings: Settings
+    engine: Engine, query: CoverageQuery, cell: str, settings: Settings, roads: NetworkService | None = None
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """The distance grid for the study area, with its metadata."""
-    area = read_study_area(engine, kinds, districts)
+    """The distance grid for the study area, with its metadata; by road each cell also has the road
+    distance (or time) from its centre, null beyond the budget."""
+    budget = query.budget(settings)
+    area = read_study_area(engine, query.kinds, query.districts)
     area_km2 = sum(abs(GEOD.geometry_area_perimeter(d.geom)[0]) for d in area.districts) / 1e6
     kind, size = parse_cell(cell, settings.coverage_max_cells, area_km2)
-    cells = distance_grid(area, kind, size)
-    return cells, {
+    study = None if budget is None else RoadStudy.open(_roads(roads), budget, area.sites, settings)
+    cells = distance_grid(area, kind, size, study)
+    meta = {
         "cell": cell,
         "kinds": list(area.kinds),
         "facilities_used": len(area.sites),
         "distance": "straight-line from each cell's centre, metres",
     }
+    if study is None:
+        return cells, meta
+    column = ROAD_COLUMN[study.budget.unit]
+    road = {"distance": meta["distance"], "road_distance": f"{column}: {study.describe()}"}
+    return cells, meta | study.notes() | road

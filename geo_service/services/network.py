@@ -108,12 +108,17 @@ class NetworkService:
         loaded = self._loaded
         if loaded is None:
             raise InvalidParameter(
-                "metric", "no road network is built: run `geo-service network build EXTRACT.osm.pbf`"
+                "metric",
+                "尚未建立道路网，请运行 `geo-service network build EXTRACT.osm.pbf` / "
+                "no road network is built: run `geo-service network build EXTRACT.osm.pbf`",
             )
         return loaded
 
 
 def _profile(loaded: _Loaded, profile: str) -> RoadIndex:
     if profile not in loaded.indexes:
-        raise InvalidParameter("profile", f"must be one of {list(loaded.indexes)} (built), got {profile!r}")
+        built = list(loaded.indexes)
+        raise InvalidParameter(
+            "profile", f"道路网中没有出行方式 {profile!r}（已建 {built}） / must be one of {built}, got {profile!r}"
+        )
     return loaded.indexes[profile]

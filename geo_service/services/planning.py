@@ -11,8 +11,9 @@ A request is one `PlanSpec` (the API's JSON body, or built by the CLI from its o
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
@@ -28,7 +29,9 @@ from geo_service.analysis.demand import grid_points
 from geo_service.analysis.metric import ZONE_WIDTH_DEG, FloatArray, MetricFrame, frame_for
 from geo_service.analysis.siting import CoverageProblem, Solution, exact, greedy
 from geo_service.errors import InvalidParameter
+from geo_service.services.network import NetworkService
 from geo_service.services.point_input import AreaGeometry, PointCollection, read_area, read_points
+from geo_service.services.road_coverage import RoadStudy, resolve_budget
 from geo_service.services.site_places import PLACE_METHOD, SitePlace, site_places
 from geo_service.services.study_area import (
     Assumptions,
@@ -60,6 +63,13 @@ class PlanSpec(BaseModel):
     demand: PointCollection | None = Field(default=None, description="Points with a `weight` property")
     area: AreaGeometry | None = Field(default=None, description="GeoJSON Polygon limiting the study area")
     solver: Solver = "auto"
+    metric: Literal["straight", "network"] = Field(
+        default="straight", description="straight: discs of radius_m; network: by road (`geo-service network build`)"
+    )
+    profile: str | None = Field(default=None, description="metric=network: walk, ebike (default), drive or truck")
+    max_time_s: float | None = Field(
+        default=None, allow_inf_nan=False, description="metric=network: travel time in seconds instead of radius_m"
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,7 @@ class PlanResult:
 
     plan: Plan
     assumptions: Assumptions
+    road_notes: Mapping[str, Any] = field(default_factory=dict)  # metric, profile, credit: by road only
 
     @property
     def sites(self) -> list[SuggestedSite]:
@@ -133,6 +144,7 @@ class PlanResult:
             "candidates": {"source": self.plan.candidates, "count": self.plan.candidate_count},
             "site_places": PLACE_METHOD,
             **self.assumptions.notes(),
+            **self.road_notes,
         }
 
 
@@ -183,11 +195,16 @@ def runs_as_job(spec: PlanSpec, settings: Settings) -> bool:
     return spec.count > settings.plan_sync_max_count or supplied_points(spec) > settings.plan_sync_max_points
 
 
-def plan(engine: Engine, spec: PlanSpec, settings: Settings, budget_s: float) -> PlanResult:
-    """Check a spec against the settings and the data, and choose its sites within `budget_s` seconds of
-    solving (the solution says when the budget cut the search short, and its gap)."""
+def plan(
+    engine: Engine, spec: PlanSpec, settings: Settings, budget_s: float, roads: NetworkService | None = None
+) -> PlanResult:
+    """Check a spec against the settings and the data, and choose its sites (by road with metric=network)
+    within `budget_s` seconds of solving (the solution says when the budget cut the search short, and its gap)."""
     check_cost(spec, settings)
-    radius = resolve_radius(spec.radius_m, spec.preset, settings.coverage_max_radius_m)
+    by_road = resolve_budget(spec.metric, spec.profile, spec.radius_m, spec.max_time_s, spec.preset, settings)
+    if by_road is not None and roads is None:
+        raise InvalidParameter("metric", "此服务没有道路网 / this server has no road network")
+    radius = resolve_radius(spec.radius_m, spec.preset, settings.coverage_max_radius_m) if by_road is None else None
     area = read_study_area(engine, spec.kind, spec.district)
     if spec.area is not None:
         area = area.clipped(read_area(spec.area, "area"))
@@ -199,16 +216,21 @@ def plan(engine: Engine, spec: PlanSpec, settings: Settings, budget_s: float) ->
     if spec.candidates is not None:
         points = read_points(spec.candidates, "candidates")
         candidates = Candidates(points.lonlat, points.properties, "supplied")
+    road = None if by_road is None or roads is None else RoadStudy.open(roads, by_road, area.sites, settings)
+    reach = radius or road.radius()  # type: ignore[union-attr]  # one of the two is set
     chosen = plan_sites(
         area,
         spec.count,
-        radius.radius_m,
+        reach.radius_m,
         supplied=supplied,
         candidates=candidates,
         solver=spec.solver,
         budget_s=budget_s,
+        road=road,
+        max_road_candidates=settings.network_plan_max_candidates,
     )
-    return PlanResult(chosen, Assumptions.of(area, radius, chosen.demand_method))
+    assumptions = Assumptions.of(area, reach, chosen.demand_method)
+    return PlanResult(chosen, assumptions, road.notes() if road is not None else {})
 
 
 def plan_sites(
@@ -221,16 +243,19 @@ def plan_sites(
     solver: Solver = "auto",
     cell_m: float = 500.0,
     budget_s: float = 60.0,
+    road: RoadStudy | None = None,
+    max_road_candidates: int = 5_000,
 ) -> Plan:
     """Up to `count` new sites for the area, best first; the existing facilities stay. `budget_s` bounds
-    the solver's time (services.planning._solve)."""
-    instance = _instance(area, radius_m, supplied, cell_m)
-    pool = candidates or Candidates(_uncovered_cells(instance, cell_m), [], "grid")
+    the solver's time (services.planning._solve). With `road`, reach is by road within its budget
+    (`radius_m` is then unused): demand is reached from a candidate when its node reaches the candidate's
+    node, and a site's service area is its reached roads."""
+    instance = _instance(area, radius_m, supplied, cell_m, road)
+    pool = candidates or Candidates(_uncovered_cells(instance, cell_m, road), [], "grid")
     pool_xy, properties = _away_from_existing(instance, pool)
-    unreached = ~instance.reached
-    problem = CoverageProblem.build(instance.demand_xy[unreached], instance.weights[unreached], pool_xy, radius_m)
+    problem, reach = _problem(instance, pool_xy, radius_m, road, max_road_candidates)
     solution = _solve(problem, count, solver, budget_s)
-    sites = _describe(solution, instance, pool_xy, properties)
+    sites = _describe(solution, instance, pool_xy, properties, reach)
     places = site_places(area, [(site.lon, site.lat) for site in sites])
     sites = [replace(site, place=place) for site, place in zip(sites, places, strict=True)]
     before = instance.before()
@@ -241,7 +266,9 @@ def plan_sites(
     return Plan(solution, sites, before, after, demand_method(supplied, cell_m), pool.source, len(pool_xy))
 
 
-def _instance(area: StudyArea, radius_m: float, supplied: DemandPoints | None, cell_m: float) -> _Instance:
+def _instance(
+    area: StudyArea, radius_m: float, supplied: DemandPoints | None, cell_m: float, road: RoadStudy | None
+) -> _Instance:
     boundary = area.boundary
     if boundary.bounds[2] - boundary.bounds[0] > ZONE_WIDTH_DEG:
         raise InvalidParameter("district", "the study area is wider than 6° of longitude; plan one region at a time")
@@ -250,16 +277,65 @@ def _instance(area: StudyArea, radius_m: float, supplied: DemandPoints | None, c
     parts = [piece_demand(d, d.geom, frame, frame.project(d.geom), supplied, cell_m) for d in area.districts]
     demand_xy, weights = np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     existing_xy = frame.project_points(area.sites)
-    covered_xy = shapely.intersection(boundary_xy, service_area(existing_xy, radius_m))
-    reached = nearest_distances(demand_xy, existing_xy) <= radius_m
+    if road is None:
+        covered = service_area(existing_xy, radius_m)
+        reached = nearest_distances(demand_xy, existing_xy) <= radius_m
+    else:
+        coverage, cost = road.reach(frame.unproject_points(demand_xy))
+        covered, reached = frame.project(road.area(coverage)), np.isfinite(cost)
+    covered_xy = shapely.intersection(boundary_xy, covered)
     return _Instance(frame, boundary_xy, existing_xy, covered_xy, radius_m, demand_xy, weights, reached)
 
 
-def _uncovered_cells(instance: _Instance, cell_m: float) -> FloatArray:
+def _uncovered_cells(instance: _Instance, cell_m: float, road: RoadStudy | None) -> FloatArray:
     """Lon/lat centres of the grid cells out of reach of every existing facility."""
     centres = grid_points(instance.boundary_xy, cell_m)
-    centres = centres[nearest_distances(centres, instance.existing_xy) > instance.radius_m]
-    return instance.frame.unproject_points(centres)
+    if road is None:
+        far = nearest_distances(centres, instance.existing_xy) > instance.radius_m
+    else:
+        far = ~np.isfinite(road.reach(instance.frame.unproject_points(centres))[1])
+    return instance.frame.unproject_points(centres[far])
+
+
+def _problem(
+    instance: _Instance, pool_xy: FloatArray, radius_m: float, road: RoadStudy | None, max_road_candidates: int
+) -> tuple[CoverageProblem, Callable[[FloatArray], BaseGeometry]]:
+    """The MCLP over the unreached demand and how to draw a site's service area (a disc, or its roads);
+    by road the candidates are counted before any search."""
+    unreached = ~instance.reached
+    if road is None:
+        problem = CoverageProblem.build(instance.demand_xy[unreached], instance.weights[unreached], pool_xy, radius_m)
+        return problem, functools.partial(_disc, radius_m=radius_m)
+    if len(pool_xy) > max_road_candidates:
+        raise InvalidParameter(
+            "candidates",
+            f"按道路规划最多 {max_road_candidates} 个候选点，此处有 {len(pool_xy)} 个，请缩小区域或提供候选点 / "
+            f"a plan by road takes at most {max_road_candidates} candidates, here {len(pool_xy)}: "
+            "plan a smaller area or supply candidates",
+        )
+    return _road_problem(instance, unreached, pool_xy, road), functools.partial(
+        _road_area, frame=instance.frame, road=road
+    )
+
+
+def _road_problem(
+    instance: _Instance, unreached: NDArray[np.bool_], pool_xy: FloatArray, road: RoadStudy
+) -> CoverageProblem:
+    """The MCLP by road: per candidate, the positive-weight unreached demand that reaches it in the budget."""
+    keep = unreached & (instance.weights > 0)
+    frame = instance.frame
+    covers = road.reached_from(frame.unproject_points(pool_xy), frame.unproject_points(instance.demand_xy[keep]))
+    return CoverageProblem(instance.weights[keep], covers)
+
+
+def _disc(site_xy: FloatArray, radius_m: float) -> BaseGeometry:
+    return service_area(site_xy, radius_m)
+
+
+def _road_area(site_xy: FloatArray, frame: MetricFrame, road: RoadStudy) -> BaseGeometry:
+    """A new site's service area by road, in the plan's frame."""
+    area = road.site_area(frame.unproject_points(site_xy))
+    return frame.project(area) if not area.is_empty else shapely.Polygon()
 
 
 def _away_from_existing(instance: _Instance, pool: Candidates) -> tuple[FloatArray, list[Mapping[str, Any]]]:
@@ -295,14 +371,19 @@ def _solve(problem: CoverageProblem, count: int, solver: Solver, budget_s: float
 
 
 def _describe(
-    solution: Solution, instance: _Instance, pool_xy: FloatArray, properties: Sequence[Mapping[str, Any]]
+    solution: Solution,
+    instance: _Instance,
+    pool_xy: FloatArray,
+    properties: Sequence[Mapping[str, Any]],
+    reach: Callable[[FloatArray], BaseGeometry],
 ) -> list[SuggestedSite]:
-    """Each chosen site with its marginal demand and area gain and the cumulative coverage after it."""
+    """Each chosen site with its marginal demand and area gain and the cumulative coverage after it;
+    `reach` gives a site's service area in the plan's frame (a disc, or its roads)."""
     boundary_xy, covered_area = instance.boundary_xy, instance.covered_xy
     demand_pct = instance.before().demand_pct
     sites = []
     for rank, (j, gain) in enumerate(zip(solution.chosen, solution.gains, strict=True), start=1):
-        disc = shapely.intersection(boundary_xy, service_area(pool_xy[j : j + 1], instance.radius_m))
+        disc = shapely.intersection(boundary_xy, reach(pool_xy[j : j + 1]))
         new_area = shapely.difference(disc, covered_area).area
         covered_area = shapely.union(covered_area, disc)
         demand_pct += 100 * gain / instance.total_weight
