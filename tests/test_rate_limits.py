@@ -5,7 +5,6 @@ Two app instances on one database stand for two workers (or hosts): what one adm
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -19,6 +18,7 @@ from geo_service.db.models import RateLimit
 from geo_service.errors import TooManyRequests
 from geo_service.services.rate_limits import RatePolicy, RequestLimiter, client_key
 from geo_service.settings import Settings
+from tests.run_async import run_async
 
 NEAREST = "/api/v1/facilities/nearest?lon=117.97&lat=37.38"
 LISTING = "/api/v1/facilities?limit=1"
@@ -79,7 +79,7 @@ def _count(engine: Engine) -> int:
 def test_a_new_window_starts_again_and_old_counters_are_purged(loaded_db_url: str) -> None:
     """Fixed windows aligned to the epoch: a refusal waits for the window's end, and the next window
     admits again from zero; the stored counter of a past window is dropped."""
-    asyncio.run(_windows(loaded_db_url))
+    run_async(_windows(loaded_db_url))
 
 
 async def _windows(loaded_db_url: str) -> None:

@@ -1,0 +1,404 @@
+"""Mixed load on a real server: does the service stay fast and honest when 200 clients arrive at once?
+
+For each backend it prepares a fresh database (schema, Binzhou boundaries, sample data), starts
+`geo-service serve --workers 2` on a free loopback port and then:
+
+1. idle: a few hundred sequential nearest requests (seeded random points in Binzhou) give the idle p99;
+2. load: --connections concurrent connections (keep-alive, one asyncio stream each) send a weighted mix for
+   --duration seconds — nearest, the facility list, coverage gaps and summary (walk-15), plan jobs
+   (POST /plan/sites with `Prefer: respond-async`: 202 + Location, then the status URL is polled until
+   the job is done, every poll a request of its own, then the result is read) and the map pages —
+   while a probe in a process of its own asks /healthz every 100 ms.
+
+It prints per endpoint the count, status histogram and p50/p99/max latency, then PASS/FAIL against the
+targets: no response slower than 5 s, no 5xx except 503 (an explicit limit, which must carry
+Retry-After), /healthz p99 ≤ 50 ms, nearest p99 under load ≤ 3× the idle p99. A connection error or a
+client timeout counts as a failure too (shown as its exception's name).
+
+    python scripts/bench/load.py                                   # both backends, 60 s, 200 connections
+    python scripts/bench/load.py --backend spatialite --duration 10 --connections 50   # a smoke run
+    python scripts/bench/load.py --rate-limit 1200                 # with the default per-client limit
+
+The rate limit is off (GEO_RATE_LIMIT_REQUESTS=0) unless --rate-limit is given: every connection comes
+from 127.0.0.1, so the per-address limit would only measure itself. The load client is Python on the
+same machine as the server: its own scheduling delay is part of every latency measured (a fair bias:
+the figures can only look worse than the server is), which is why the /healthz probe runs apart.
+PostGIS: GEO_TEST_POSTGIS_URL, or a server started by scripts/postgis.sh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from bench_common import fresh_database
+from nearest_http import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+LON, LAT = (117.5, 118.3), (36.9, 38.0)  # inside Binzhou
+SLOW_S = 5.0
+CLIENT_TIMEOUT_S = 30.0
+HEALTHZ_P99_MS = 50.0
+NEAREST_RATIO = 3.0
+PLAN_BODY = {"count": 3, "preset": "walk-15"}
+# endpoint label → weight in the mix (plan: one job = one POST, its polls and its result)
+MIX = {
+    "nearest": 50,
+    "list": 15,
+    "gaps": 6,
+    "summary": 6,
+    "plan": 1,
+    "maps/nearby": 6,
+    "maps/public": 6,
+    "maps/coverage": 4,
+}
+
+
+def nearest_path(rng: random.Random) -> str:
+    return f"/api/v1/facilities/nearest?lon={rng.uniform(*LON):.5f}&lat={rng.uniform(*LAT):.5f}&limit=5"
+
+
+GETS: dict[str, Callable[[random.Random], str]] = {
+    "nearest": nearest_path,
+    "list": lambda rng: "/api/v1/facilities?limit=50",
+    "gaps": lambda rng: "/api/v1/coverage/gaps?preset=walk-15",
+    "summary": lambda rng: "/api/v1/coverage/summary?preset=walk-15",
+    "maps/nearby": lambda rng: f"/maps/nearby?lon={rng.uniform(*LON):.4f}&lat={rng.uniform(*LAT):.4f}",
+    "maps/public": lambda rng: "/maps/public",
+    "maps/coverage": lambda rng: "/maps/coverage",
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class KeepAlive:
+    """One keep-alive HTTP/1.1 connection, as a browser or wrk holds it. A general client (httpx, with its
+    pool) tops out near 150 requests/s here at 200 connections and then measures its own queue instead
+    of the server."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Reply:
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        try:
+            reply = await asyncio.wait_for(self._read(reader), CLIENT_TIMEOUT_S)
+        except BaseException:
+            self.close()
+            raise
+        if reply.headers.get("connection") == "close":
+            self.close()
+        return reply
+
+    @staticmethod
+    async def _read(reader: asyncio.StreamReader) -> Reply:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = {}
+        for line in head[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        if headers.get("transfer-encoding") == "chunked":
+            chunks = []
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                chunks.append((await reader.readexactly(size + 2))[:-2])
+            await reader.readuntil(b"\r\n")
+            body = b"".join(chunks)
+        else:
+            body = await reader.readexactly(int(headers.get("content-length", 0)))
+        return Reply(int(head[0].split()[1]), headers, body)
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
+@dataclass
+class Tally:
+    """Every response of one run: per endpoint its latencies and status codes, and the 503s' Retry-After."""
+
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    retry_after: Counter[bool] = field(default_factory=Counter)
+
+    def add(self, label: str, seconds: float, status: str, reply: Reply | None = None) -> None:
+        self.latencies[label].append(seconds)
+        self.statuses[label][status] += 1
+        if status == "503" and reply is not None:
+            self.retry_after["retry-after" in reply.headers] += 1
+
+
+async def timed(
+    conn: KeepAlive, tally: Tally, label: str, method: str, path: str, body: bytes = b"", **headers: str
+) -> Reply | None:
+    started = time.perf_counter()
+    try:
+        reply = await conn.request(method, path, body, headers)
+    except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError) as exc:
+        tally.add(label, time.perf_counter() - started, type(exc).__name__)
+        return None
+    tally.add(label, time.perf_counter() - started, str(reply.status), reply)
+    return reply
+
+
+async def plan_job(conn: KeepAlive, tally: Tally, stop: float) -> None:
+    """POST a plan as a job, poll its status URL as the Retry-After says, read the result."""
+    body, kind = json.dumps(PLAN_BODY).encode(), "application/json"
+    reply = await timed(
+        conn, tally, "plan POST", "POST", "/api/v1/plan/sites", body, Prefer="respond-async", **{"Content-Type": kind}
+    )
+    if reply is None or reply.status != 202:
+        return
+    location = reply.headers["location"]
+    while time.monotonic() < stop + CLIENT_TIMEOUT_S:  # a job started near the end is still followed to its end
+        await asyncio.sleep(float(reply.headers.get("retry-after", 1)))
+        reply = await timed(conn, tally, "job status", "GET", location)
+        if reply is None or reply.status != 200:
+            return
+        status = reply.json()["status"]
+        if status == "done":
+            await timed(conn, tally, "job result", "GET", reply.json()["result"])
+            return
+        if status == "failed":
+            tally.statuses["job status"]["failed job"] += 1
+            return
+
+
+async def connection_loop(base: str, tally: Tally, rng: random.Random, stop: float) -> None:
+    parts = urlsplit(base)
+    conn = KeepAlive(parts.hostname or "127.0.0.1", parts.port or 80)
+    labels, weights = list(MIX), list(MIX.values())
+    while time.monotonic() < stop:
+        label = rng.choices(labels, weights)[0]
+        if label == "plan":
+            await plan_job(conn, tally, stop)
+        else:
+            await timed(conn, tally, label, "GET", GETS[label](rng))
+    conn.close()
+
+
+async def progress(tally: Tally, started: float, stop: float) -> None:
+    while time.monotonic() < stop:
+        await asyncio.sleep(5)
+        done = sum(len(v) for v in tally.latencies.values())
+        bad = sum(n for c in tally.statuses.values() for s, n in c.items() if s != "200" and s != "202")
+        print(f"  {time.monotonic() - started:5.0f} s  {done:7d} responses  {bad:6d} not 200/202", flush=True)
+
+
+async def mixed_load(base: str, duration: float, connections: int, seed: int) -> Tally:
+    tally = Tally()
+    started = time.monotonic()
+    stop = started + duration
+    loops = [connection_loop(base, tally, random.Random(seed * 1000 + n), stop) for n in range(connections)]
+    reporter = asyncio.create_task(progress(tally, started, stop))
+    await asyncio.gather(*loops)
+    reporter.cancel()
+    return tally
+
+
+def healthz_probe(base: str, duration: float, out: Connection) -> None:
+    """In its own process (the load client's event loop would delay it): /healthz every 100 ms for
+    `duration` seconds from the moment it says it is ready (the load starts then)."""
+    latencies, failures = [], Counter[str]()
+    with httpx.Client(base_url=base, timeout=10) as client:
+        client.get("/healthz")
+        out.send("ready")
+        until = time.monotonic() + duration
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            try:
+                status = client.get("/healthz").status_code
+            except httpx.HTTPError as exc:
+                failures[type(exc).__name__] += 1
+            else:
+                latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    failures[str(status)] += 1
+            time.sleep(max(0.0, 0.1 - (time.perf_counter() - started)))
+    out.send((latencies, dict(failures)))
+
+
+def start_server(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [str(Path(sys.executable).parent / "geo-service"), "serve", "--port", str(port), "--workers", str(workers)]
+    with log.open("wb") as out:
+        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server failed: {log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return process, base
+        except OSError:
+            time.sleep(0.5)
+    process.terminate()
+    raise SystemExit("server did not start")
+
+
+def idle_nearest(base: str, count: int, seed: int) -> list[float]:
+    """Sequential nearest requests on a quiet server (after a warm-up of every worker)."""
+    rng = random.Random(seed)
+    latencies = []
+    with httpx.Client(base_url=base, timeout=10) as client:
+        for _ in range(50):
+            client.get(nearest_path(rng)).raise_for_status()
+        for _ in range(count):
+            started = time.perf_counter()
+            client.get(nearest_path(rng)).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def pct(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] * 1e3 if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1e3
+
+
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> bool:
+    print(f"\n## {backend}: preparing the database", flush=True)
+    with fresh_database(backend, workdir) as db_url:
+        env = {
+            **os.environ,
+            "GEO_DB_URL": db_url,
+            "PYTHONPATH": str(ROOT),
+            "GEO_ACCESS_LOG": "false",
+            "GEO_RATE_LIMIT_REQUESTS": str(args.rate_limit),
+        }
+        log = workdir / f"server-{backend}.log"
+        process, base = start_server(env, args.workers, log)
+        try:
+            idle = idle_nearest(base, args.idle_requests, args.seed)
+            print(
+                f"idle nearest: {len(idle)} sequential requests, p50 {pct(idle, 50):.2f} ms, p99 {pct(idle, 99):.2f} ms"
+            )
+            print(f"load: {args.connections} connections for {args.duration:g} s", flush=True)
+            receiver, sender = multiprocessing.Pipe(duplex=False)
+            probe = multiprocessing.get_context("spawn").Process(
+                target=healthz_probe, args=(base, args.duration, sender)
+            )
+            probe.start()
+            receiver.recv()  # the probe is ready: both start now
+            tally = asyncio.run(mixed_load(base, args.duration, args.connections, args.seed))
+            health, health_failures = receiver.recv()
+            probe.join()
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+        server_log = log.read_text(errors="replace")
+        if args.keep_logs:
+            args.keep_logs.mkdir(parents=True, exist_ok=True)
+            (args.keep_logs / log.name).write_text(server_log, encoding="utf-8")
+    errors = [line for line in server_log.splitlines() if '"level":"ERROR"' in line or line.startswith("Traceback")]
+    if errors:
+        print(f"first error in the server log: {errors[0][:2000]}")
+    return report(tally, idle, health, health_failures, len(errors))
+
+
+def report(tally: Tally, idle: list[float], health: list[float], health_failures: dict[str, int], errors: int) -> bool:
+    head = ("endpoint", "count", "p50 ms", "p99 ms", "max ms", "statuses")
+    print("{:<14} {:>7} {:>8} {:>8} {:>8}  {}".format(*head))
+    for label in sorted(tally.latencies, key=lambda k: -len(tally.latencies[k])):
+        values = tally.latencies[label]
+        histogram = " ".join(f"{s}:{n}" for s, n in tally.statuses[label].most_common())
+        print(
+            f"{label:<14} {len(values):>7} {pct(values, 50):>8.1f} {pct(values, 99):>8.1f} "
+            f"{max(values) * 1e3:>8.1f}  {histogram}"
+        )
+    every = [s for values in tally.latencies.values() for s in values]
+    statuses = Counter[str]()
+    for counter in tally.statuses.values():
+        statuses.update(counter)
+    slow = sum(s > SLOW_S for s in every)
+    server_errors = sum(n for s, n in statuses.items() if s.startswith("5") and s != "503")
+    client_failures = sum(n for s, n in statuses.items() if not s.isdigit() and s != "failed job")
+    failed_jobs = statuses["failed job"]
+    with_retry, without_retry = tally.retry_after[True], tally.retry_after[False]
+    health_p99 = pct(health, 99)
+    ratio = pct(tally.latencies["nearest"], 99) / pct(idle, 99)
+    print(f"responses: {len(every)} in all; errors logged by the server: {errors}")
+    print(f"503: {statuses['503']} ({with_retry} with Retry-After, {without_retry} without)")
+    print(
+        f"/healthz: {len(health)} probes, p50 {pct(health, 50):.1f} ms, p99 {health_p99:.1f} ms, "
+        f"max {max(health, default=0) * 1e3:.1f} ms, failures {health_failures or 0}"
+    )
+    checks = [
+        (f"responses slower than {SLOW_S:g} s: {slow}", slow == 0),
+        (
+            f"5xx other than 503: {server_errors}; 503 without Retry-After: {without_retry}; "
+            f"client errors/timeouts: {client_failures}; failed jobs: {failed_jobs}",
+            server_errors == 0 and without_retry == 0 and client_failures == 0 and failed_jobs == 0,
+        ),
+        (
+            f"/healthz p99 {health_p99:.1f} ms (≤ {HEALTHZ_P99_MS:g} ms)",
+            health_p99 <= HEALTHZ_P99_MS and not health_failures,
+        ),
+        (
+            f"nearest p99 under load {pct(tally.latencies['nearest'], 99):.1f} ms = {ratio:.1f}× idle "
+            f"{pct(idle, 99):.1f} ms (≤ {NEAREST_RATIO:g}×)",
+            ratio <= NEAREST_RATIO,
+        ),
+    ]
+    for text, ok in checks:
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    return all(ok for _, ok in checks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["spatialite", "postgis", "both"], default="both")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of mixed load (default %(default)s)")
+    parser.add_argument("--connections", type=int, default=200, help="concurrent connections (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (default %(default)s)")
+    parser.add_argument("--idle-requests", type=int, default=300, help="sequential idle nearest requests")
+    parser.add_argument(
+        "--rate-limit", type=int, default=0, help="GEO_RATE_LIMIT_REQUESTS for the server (default 0: off)"
+    )
+    parser.add_argument("--seed", type=int, default=20261202)
+    parser.add_argument("--keep-logs", type=Path, help="copy the servers' logs (JSON lines) into this folder")
+    args = parser.parse_args()
+    backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
+    with tempfile.TemporaryDirectory(prefix="geo-load-") as tmp:
+        results = {backend: run_backend(backend, args, Path(tmp)) for backend in backends}
+    print("\n" + "  ".join(f"{b}: {'PASS' if ok else 'FAIL'}" for b, ok in results.items()))
+    sys.exit(0 if all(results.values()) else 1)
+
+
+if __name__ == "__main__":
+    main()
