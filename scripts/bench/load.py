@@ -331,7 +331,8 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> bool:
     return report(tally, idle, health, health_failures, len(errors))
 
 
-def report(tally: Tally, idle: list[float], health: list[float], health_failures: dict[str, int], errors: int) -> bool:
+def print_endpoints(tally: Tally) -> None:
+    """One line per endpoint: count, latency percentiles and the status histogram."""
     head = ("endpoint", "count", "p50 ms", "p99 ms", "max ms", "statuses")
     print("{:<14} {:>7} {:>8} {:>8} {:>8}  {}".format(*head))
     for label in sorted(tally.latencies, key=lambda k: -len(tally.latencies[k])):
@@ -341,6 +342,11 @@ def report(tally: Tally, idle: list[float], health: list[float], health_failures
             f"{label:<14} {len(values):>7} {pct(values, 50):>8.1f} {pct(values, 99):>8.1f} "
             f"{max(values) * 1e3:>8.1f}  {histogram}"
         )
+
+
+def report(tally: Tally, idle: list[float], health: list[float], health_failures: dict[str, int], errors: int) -> bool:
+    """The figures, and PASS/FAIL against the targets of each; True when every target holds."""
+    print_endpoints(tally)
     every = [s for values in tally.latencies.values() for s in values]
     statuses = Counter[str]()
     for counter in tally.statuses.values():
