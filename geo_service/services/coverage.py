@@ -31,11 +31,13 @@ from geo_service.analysis.metric import FloatArray, MetricFrame, zones
 from geo_service.analysis.nearest import GEOD
 from geo_service.errors import InvalidParameter
 from geo_service.services.network import NetworkService
+from geo_service.services.recent_answers import RecentAnswers
 from geo_service.services.road_coverage import DemandPiece, RoadBudget, RoadStudy, measure_pieces, resolve_budget
 from geo_service.services.study_area import (
     Assumptions,
     DemandPoints,
     DistrictArea,
+    RadiusChoice,
     StudyArea,
     demand_method,
     piece_demand,
@@ -263,13 +265,24 @@ def coverage_report(
     budget = query.budget(settings)
     if budget is None:
         radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
-        area = read_study_area(engine, query.kinds, query.districts)
-        report = measure(area, radius.radius_m)
-        return report, Assumptions.of(area, radius, report.demand_method).notes()
+        return _RECENT.answer(engine, (query, radius), lambda: _straight_line_report(engine, query, radius))
     area = read_study_area(engine, query.kinds, query.districts)
     study = RoadStudy.open(_roads(roads), budget, area.sites, settings)
     report = measure(area, budget.limit, road=study)
     return report, Assumptions.of(area, study.radius(), report.demand_method).notes() | study.notes()
+
+
+def _straight_line_report(
+    engine: Engine, query: CoverageQuery, radius: RadiusChoice
+) -> tuple[CoverageReport, dict[str, Any]]:
+    area = read_study_area(engine, query.kinds, query.districts)
+    report = measure(area, radius.radius_m)
+    return report, Assumptions.of(area, radius, report.demand_method).notes()
+
+
+#: The last straight-line reports: the same summary and gaps are asked again and again (maps, exports,
+#: many clients), and measuring takes tens to hundreds of milliseconds of CPU.
+_RECENT: RecentAnswers[tuple[CoverageReport, dict[str, Any]]] = RecentAnswers(16)
 
 
 def _roads(roads: NetworkService | None) -> NetworkService:

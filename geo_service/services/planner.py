@@ -11,8 +11,6 @@ answer says when the budget cut it short).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,9 +20,9 @@ import geopandas as gpd
 from sqlalchemy import Engine
 
 from geo_service.errors import InvalidParameter
-from geo_service.queries.facilities import data_revision
 from geo_service.services.coverage import CoverageReport, gaps_frame, measure, summary_rows
 from geo_service.services.planning import Plan, SuggestedSite, plan_sites
+from geo_service.services.recent_answers import RecentAnswers
 from geo_service.services.study_area import (
     PRESETS,
     Assumptions,
@@ -37,9 +35,7 @@ from geo_service.settings import Settings
 
 DEFAULT_COUNT: Final = 65  # the stations the union plans to add (DESIGN §1)
 KINDS: Final = ("station",)  # the planner map plans union stations
-RECENT_ANSWERS: Final = 16
-_RECENT: OrderedDict[tuple[Any, ...], PlannerAnalysis] = OrderedDict()
-_LOCK = threading.Lock()
+_RECENT: RecentAnswers[PlannerAnalysis] = RecentAnswers(16)
 
 
 @dataclass(frozen=True)
@@ -120,19 +116,7 @@ def analyse(engine: Engine, query: PlannerQuery, settings: Settings) -> PlannerA
     """Coverage of the study area and, when `count` > 0, the suggested sites; the last few answers are
     kept per data revision, so the exports of the map just drawn cost nothing (the plan takes seconds)."""
     radius = check(query, settings)
-    with engine.connect() as conn:
-        revision = data_revision(conn)
-    key = (engine.url.render_as_string(), revision, query, radius)
-    with _LOCK:
-        if key in _RECENT:
-            _RECENT.move_to_end(key)
-            return _RECENT[key]
-    analysis = _analyse(engine, query, radius, settings.plan_sync_budget_s)
-    with _LOCK:
-        _RECENT[key] = analysis
-        while len(_RECENT) > RECENT_ANSWERS:
-            _RECENT.popitem(last=False)
-    return analysis
+    return _RECENT.answer(engine, (query, radius), lambda: _analyse(engine, query, radius, settings.plan_sync_budget_s))
 
 
 def _analyse(engine: Engine, query: PlannerQuery, radius: RadiusChoice, budget_s: float) -> PlannerAnalysis:
