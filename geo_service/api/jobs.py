@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,8 +22,9 @@ from sqlalchemy import Engine
 
 from geo_service.api.deps import ConnectionDep
 from geo_service.api.errors import error_response
+from geo_service.queries.jobs import StoredJob
 from geo_service.services import jobs
-from geo_service.services.jobs import JobRefused, JobStatus, JobWork
+from geo_service.services.jobs import JobRefused, JobWork
 
 router = APIRouter(prefix="/api/v1", tags=["jobs"])
 
@@ -32,7 +34,7 @@ JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the id in th
 
 
 class JobOut(BaseModel):
-    """A job's status."""
+    """A job's status: the stored job, and its result's URL once done."""
 
     id: str
     kind: str
@@ -40,24 +42,15 @@ class JobOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
-    result: str | None  # the result's URL, once done
+    expires_at: datetime
+    result: str | None
     error_status: int | None
     error: dict[str, Any] | None
 
     @classmethod
-    def of(cls, job: JobStatus) -> JobOut:
+    def of(cls, job: StoredJob) -> JobOut:
         result = f"{JOBS_PATH}/{job.id}/result" if job.status == "done" else None
-        return cls(
-            id=job.id,
-            kind=job.kind,
-            status=job.status,
-            created_at=job.created_at,
-            started_at=job.started_at,
-            finished_at=job.finished_at,
-            result=result,
-            error_status=job.error_status,
-            error=job.error,
-        )
+        return cls(**asdict(job), result=result)
 
 
 def accepted(request: Request, engine: Engine, kind: str, params: dict[str, Any], work: JobWork) -> JSONResponse:

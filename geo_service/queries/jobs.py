@@ -13,7 +13,8 @@ from geo_service.db.models import Job
 
 @dataclass(frozen=True)
 class StoredJob:
-    """A job as stored, without its result body (which may be megabytes)."""
+    """A job as stored, without its result body (which may be megabytes). `error_status` and `error` are,
+    for a failed job, the HTTP status and body its request would have had."""
 
     id: str
     kind: str
@@ -24,6 +25,10 @@ class StoredJob:
     expires_at: datetime
     error_status: int | None
     error: dict[str, Any] | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
 
 
 _COLUMNS = (

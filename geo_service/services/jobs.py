@@ -20,7 +20,7 @@ import multiprocessing
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -29,6 +29,7 @@ from sqlalchemy import Connection, Engine
 from geo_service.db.engine import make_engine
 from geo_service.errors import JobsBusy, NotFound
 from geo_service.queries import jobs as job_rows
+from geo_service.queries.jobs import StoredJob as StoredJob  # the status the API presents
 from geo_service.services.accounts import utc_now
 from geo_service.settings import Settings
 
@@ -55,42 +56,14 @@ class JobRefused(Exception):
         self.status, self.body = status, body
 
 
-@dataclass(frozen=True)
-class JobStatus:
-    """What the status URL says about a job."""
-
-    id: str
-    kind: str
-    status: str  # queued, running, done or failed
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    error_status: int | None  # for a failed job: the HTTP status its request would have had
-    error: dict[str, Any] | None  # and its body
-
-    @property
-    def finished(self) -> bool:
-        return self.status in ("done", "failed")
-
-
-def status(conn: Connection, job_id: str, now: datetime | None = None) -> JobStatus:
+def status(conn: Connection, job_id: str, now: datetime | None = None) -> StoredJob:
     """The job's state; a job left unfinished past its expiry is reported failed (lost)."""
     stored = job_rows.find_job(conn, job_id)
     if stored is None:
         raise NotFound(f"没有这个任务（或已过期删除）/ no job {job_id!r} (or it expired)")
-    result = JobStatus(
-        stored.id,
-        stored.kind,
-        stored.status,
-        stored.created_at,
-        stored.started_at,
-        stored.finished_at,
-        stored.error_status,
-        stored.error,
-    )
-    if not result.finished and stored.expires_at <= utc_now(now):
-        return replace(result, status="failed", error_status=503, error=LOST)
-    return result
+    if not stored.finished and stored.expires_at <= utc_now(now):
+        return replace(stored, status="failed", error_status=503, error=LOST)
+    return stored
 
 
 def result(conn: Connection, job_id: str) -> tuple[bytes, str]:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -120,3 +121,19 @@ def _python_client(base: str, paths: list[str], duration: float, connections: in
         thread.join()
     cuts = statistics.quantiles(latencies, n=100)
     return {"rps": len(latencies) / duration, "p50_ms": cuts[49] * 1e3, "p99_ms": cuts[98] * 1e3}
+
+
+def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float) -> None:
+    """Return once `url` answers 200; exit with the server's log if it dies or never gets there."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server failed: {log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit(f"server did not answer {url} within {timeout_s:g} s")

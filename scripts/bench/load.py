@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from bench_common import fresh_database
+from bench_common import fresh_database, wait_ready
 from nearest_http import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -257,18 +256,8 @@ def start_server(env: dict[str, str], workers: int, log: Path) -> tuple[subproce
     with log.open("wb") as out:
         process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server failed: {log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2) as response:  # noqa: S310 (loopback)
-                if response.status == 200:
-                    return process, base
-        except OSError:
-            time.sleep(0.5)
-    process.terminate()
-    raise SystemExit("server did not start")
+    wait_ready(process, base + "/readyz", log, 180)
+    return process, base
 
 
 def idle_nearest(base: str, count: int, seed: int) -> list[float]:

@@ -26,11 +26,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-from bench_common import fresh_database, load_client
+from bench_common import fresh_database, load_client, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,19 +60,8 @@ def start(target: list[str], env: dict[str, str], probe: str, log: Path) -> tupl
     with log.open("wb") as stderr:
         process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    import urllib.request
-
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server failed: {log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(base + probe, timeout=2) as response:  # noqa: S310 (loopback)
-                if response.status == 200:
-                    return process, base
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit("server did not start")
+    wait_ready(process, base + probe, log, 120)
+    return process, base
 
 
 def query_paths(national: bool, count: int, seed: int, db_url: str) -> list[str]:
