@@ -7,10 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 import orjson
+from numpy.typing import NDArray
 
 from geo_layers.navigation import TravelMode, encode_label, format_point, navigation_links_json
 from geo_service import vocab
+from geo_service.analysis.columns import patched_tuple
 
 _COPIED = (
     "code",
@@ -83,6 +86,14 @@ class NearestFeatures:
 
     def __len__(self) -> int:
         return len(self._prefixes)
+
+    def patched(self, keep: NDArray[np.intp], added: NearestFeatures, order: NDArray[np.intp]) -> NearestFeatures:
+        """The features after an index patch (services.facility_index.patch_snapshot)."""
+        return NearestFeatures(
+            patched_tuple(self._prefixes, keep, added._prefixes, order),
+            patched_tuple(self._labels, keep, added._labels, order),
+            patched_tuple(self._points, keep, added._points, order),
+        )
 
     def complete(
         self,
