@@ -19,11 +19,10 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
-from opening_hours import OpeningHours
 
 from geo_service import vocab
 from geo_service.analysis.bounds import Bounds, points_bounds, union_bounds
-from geo_service.analysis.columns import IntArray, patched_array, patched_tuple
+from geo_service.analysis.columns import IntArray, objects, patched_array
 from geo_service.analysis.hours import OpenState, parse_hours, state_with_next_change
 from geo_service.analysis.nearest import GeodesicKNN
 
@@ -57,9 +56,9 @@ class FacilitySnapshot(Generic[P]):
     lat: NDArray[np.float64]
     kinds: NDArray[np.str_]
     truck_spaces: NDArray[np.int64]  # truck parking spaces (0 where none)
-    amenity_bits: tuple[int, ...]  # AMENITY_BIT mask per facility
+    amenity_bits: NDArray[np.int64]  # AMENITY_BIT mask per facility
     amenity_counts: Mapping[str | None, Mapping[int, int]]  # kind → amenity bit → facilities with it
-    hours: tuple[OpeningHours | None, ...]
+    hours: NDArray[np.object_]  # OpeningHours or None per facility (object arrays patch in C)
     presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
@@ -128,8 +127,8 @@ def patch_snapshot(
         lat=merged_array(old.lat, added.lat),
         kinds=merged_array(old.kinds, added.kinds),
         truck_spaces=merged_array(old.truck_spaces, added.truck_spaces),
-        amenity_bits=patched_tuple(old.amenity_bits, keep, added.amenity_bits, order),
-        hours=patched_tuple(old.hours, keep, added.hours, order),
+        amenity_bits=merged_array(old.amenity_bits, added.amenity_bits),
+        hours=merged_array(old.hours, added.hours),
         presented=old.presented.patched(keep, added.presented, order),
     )
     return _assemble(revision, columns, district_bounds)
@@ -144,8 +143,8 @@ class _Columns(Generic[P]):
     lat: NDArray[np.float64]
     kinds: NDArray[np.str_]
     truck_spaces: NDArray[np.int64]
-    amenity_bits: tuple[int, ...]
-    hours: tuple[OpeningHours | None, ...]
+    amenity_bits: NDArray[np.int64]
+    hours: NDArray[np.object_]
     presented: P
 
 
@@ -158,8 +157,8 @@ def _columns(
         lat=np.array([row["lat"] for row in rows], dtype=np.float64),
         kinds=np.array([row["kind"] for row in rows], dtype=np.str_),
         truck_spaces=np.array([row["truck_parking_spaces"] or 0 for row in rows], dtype=np.int64),
-        amenity_bits=tuple(amenity_mask(row["amenities"] or []) for row in rows),
-        hours=tuple(parse_hours(row["opening_hours"], holiday_country) for row in rows),
+        amenity_bits=np.array([amenity_mask(row["amenities"] or []) for row in rows], dtype=np.int64),
+        hours=objects(parse_hours(row["opening_hours"], holiday_country) for row in rows),
         presented=prepare(rows),
     )
 
@@ -167,10 +166,10 @@ def _columns(
 def _assemble(revision: int, columns: _Columns[P], district_bounds: Bounds | None) -> FacilitySnapshot[P]:
     lon, lat, kinds = columns.lon, columns.lat, columns.kinds
     positions = np.arange(len(lon), dtype=np.intp)
-    by_kind: dict[str | None, GeodesicKNN] = {None: GeodesicKNN(lon, lat, positions)}
+    as_lists = (lon.tolist(), lat.tolist())
+    by_kind: dict[str | None, GeodesicKNN] = {None: GeodesicKNN(lon, lat, positions, as_lists)}
     for kind in vocab.KINDS:
-        by_kind[kind] = GeodesicKNN(lon, lat, positions[kinds == kind])
-    bits = np.fromiter(columns.amenity_bits, dtype=np.int64, count=len(lon))
+        by_kind[kind] = GeodesicKNN(lon, lat, positions[kinds == kind], as_lists)
     return FacilitySnapshot(
         revision=revision,
         ids=columns.ids,
@@ -179,7 +178,7 @@ def _assemble(revision: int, columns: _Columns[P], district_bounds: Bounds | Non
         kinds=kinds,
         truck_spaces=columns.truck_spaces,
         amenity_bits=columns.amenity_bits,
-        amenity_counts={kind: _amenity_counts(bits, index.members) for kind, index in by_kind.items()},
+        amenity_counts={kind: _amenity_counts(columns.amenity_bits, index.members) for kind, index in by_kind.items()},
         hours=columns.hours,
         presented=columns.presented,
         by_kind=by_kind,
