@@ -59,6 +59,8 @@ async def _refresh(service: NearestService[NearestFeatures]) -> None:
         await asyncio.to_thread(service.refresh)
     except SQLAlchemyError as exc:  # database down or not migrated: keep serving the last snapshot
         log.warning("nearest index not refreshed: %s", exc.__class__.__name__)
+    except Exception:  # a bug must not stop the poller for good: log it, keep the last snapshot, retry
+        log.exception("nearest index not refreshed")
 
 
 async def _refresh_roads(roads: NetworkService) -> None:

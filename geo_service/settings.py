@@ -96,7 +96,15 @@ class Settings(BaseSettings):
         default=50, ge=0, description="Points farther than this outside the data's extent are rejected (422)."
     )
     index_refresh_s: float = Field(
-        default=1.0, gt=0, description="How often each worker checks the database for edits to re-index."
+        default=0.5,
+        gt=0,
+        description="How often each worker checks the database for edits (one primary-key read) to patch its index.",
+    )
+    index_patch_max_rows: int = Field(
+        default=5_000,
+        ge=0,
+        description="Edits of up to this many facilities since a worker's last look are patched into its "
+        "nearest index; more (or 0) rebuild it from every row.",
     )
     nav_app_name: str = Field(
         default="geo_service",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     DateTime,
     Float,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     func,
@@ -167,8 +169,21 @@ class DataRevision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger)
+    # facility_change is complete for revisions after this one (migration 0012)
+    changes_from: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+# Which facility changed at which revision (NULL: everything may have), written by the revision
+# triggers (migration 0012). A log without a key: the workers only ever read it by revision.
+facility_change = Table(
+    "facility_change",
+    Base.metadata,
+    Column("revision", BigInteger, nullable=False),
+    Column("facility_id", Integer, nullable=True),
+    Index("ix_facility_change_revision", "revision"),
+)
 
 
 class AppUser(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -10,7 +10,7 @@ from typing import Any, Literal
 from geoalchemy2 import WKTElement
 from sqlalchemy import ColumnElement, Connection, RowMapping, Select, and_, column, func, insert, or_, select, table
 
-from geo_service.db.models import DataRevision, District, Facility, ProblemReport
+from geo_service.db.models import DataRevision, District, Facility, ProblemReport, facility_change
 from geo_service.records import FacilityRecord
 
 #: A facility's position as two columns, so no WKB parsing is needed.
@@ -210,16 +210,42 @@ def insert_facilities(conn: Connection, records: Sequence[FacilityRecord]) -> in
     return len(rows)
 
 
-def open_facilities(conn: Connection) -> Sequence[RowMapping]:
-    """Every facility with status `open` and not deleted (what riders are offered), for the nearest index."""
+def open_facilities(conn: Connection, ids: Collection[int] | None = None) -> Sequence[RowMapping]:
+    """Every facility with status `open` and not deleted (what riders are offered), for the nearest index;
+    only those of `ids` when given (an index patch)."""
     query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
     query = query.where(Facility.status == "open", NOT_DELETED)
+    if ids is not None:
+        query = query.where(Facility.id.in_(sorted(ids)))
     return conn.execute(query.order_by(Facility.id)).mappings().all()
 
 
 def data_revision(conn: Connection) -> int:
     """The counter that triggers bump on every facility/district write (migration 0002)."""
     return int(conn.scalar(select(DataRevision.revision).where(DataRevision.id == 1)) or 0)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed after a revision, up to `revision` (the current one): the facilities whose indexed
+    rows changed, or None when the log cannot say (everything may have changed, or the log no longer
+    reaches back that far) and only a full read is right."""
+
+    revision: int
+    facility_ids: frozenset[int] | None
+
+
+def changes_since(conn: Connection, after: int) -> Changes:
+    """The change log (migration 0012) after revision `after`."""
+    revision, complete_from = conn.execute(
+        select(DataRevision.revision, DataRevision.changes_from).where(DataRevision.id == 1)
+    ).one()
+    if after < complete_from:
+        return Changes(int(revision), None)
+    logged = facility_change.c
+    query = select(logged.facility_id).where(logged.revision > after, logged.revision <= revision).distinct()
+    ids = set(conn.scalars(query))
+    return Changes(int(revision), None if None in ids else frozenset(ids))
 
 
 def facility_points(conn: Connection, kinds: tuple[str, ...] = (), status: str = "open") -> Sequence[RowMapping]:

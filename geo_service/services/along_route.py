@@ -99,7 +99,7 @@ def _eligible(snapshot: FacilitySnapshot[P], rows: NDArray[np.int64], spec: Alon
         keep &= np.isin(snapshot.kinds[positions], list(spec.kind))
     mask = amenity_mask([*spec.amenity, *(["truck_parking"] if spec.truck_parking else [])])
     if mask:
-        keep &= np.array([snapshot.amenity_bits[p] & mask == mask for p in positions.tolist()], dtype=bool)
+        keep &= (snapshot.amenity_bits[positions] & mask) == mask
     if spec.min_truck_spaces:
         keep &= snapshot.truck_spaces[positions] >= spec.min_truck_spaces
     return positions[keep]

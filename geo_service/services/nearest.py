@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Generic, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from geo_service import vocab
 from geo_service.analysis import crs
@@ -24,7 +24,7 @@ from geo_service.analysis.hours import OpenState, local_time
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.queries import facilities as facility_queries
 from geo_service.services.facilities import data_extent
-from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask, build_snapshot
+from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask, build_snapshot, patch_snapshot
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
@@ -82,13 +82,30 @@ class NearestService(Generic[P]):
         self.snapshot: FacilitySnapshot[P] | None = None
 
     def refresh(self) -> bool:
-        """Rebuild the snapshot if the data revision moved; True when a new snapshot was installed."""
+        """Bring the snapshot to the database's data revision; True when a new snapshot was installed.
+
+        A few changed facilities (the change log of migration 0012 names them) are patched in; a first
+        load, a large change or one the log cannot name reads every row again."""
+        current = self.snapshot
         with self.engine.connect() as conn:
-            revision = facility_queries.data_revision(conn)
-            if self.snapshot is not None and self.snapshot.revision == revision:
+            if current is None:
+                return self._rebuild(conn, facility_queries.data_revision(conn))
+            changes = facility_queries.changes_since(conn, current.revision)
+            if changes.revision == current.revision:
                 return False
-            rows = facility_queries.open_facilities(conn)
+            ids = changes.facility_ids
+            if ids is None or len(ids) > self.settings.index_patch_max_rows:
+                return self._rebuild(conn, changes.revision)
+            rows = facility_queries.open_facilities(conn, ids) if ids else []
             bounds = data_extent(conn)
+        country = self.settings.holiday_country
+        self.snapshot = patch_snapshot(current, ids, rows, changes.revision, bounds, country, self.prepare)
+        log.info("nearest index: %d facilities patched, at data revision %d", len(ids), changes.revision)
+        return True
+
+    def _rebuild(self, conn: Connection, revision: int) -> bool:
+        rows = facility_queries.open_facilities(conn)
+        bounds = data_extent(conn)
         gc.unfreeze()
         self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country, self.prepare)
         # The snapshot lives until the next edit: keep the collector from re-scanning it on every

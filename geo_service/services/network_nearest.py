@@ -88,7 +88,7 @@ def _eligible(snapshot: FacilitySnapshot[P], targets: FacilityTargets, query: Ne
         if query.kinds:
             found &= np.isin(snapshot.kinds, list(query.kinds))
         if mask:
-            found &= (np.fromiter(snapshot.amenity_bits, dtype=np.int64, count=len(snapshot)) & mask) == mask
+            found &= (snapshot.amenity_bits & mask) == mask
         if len(targets.masks) >= _MASKS_KEPT:
             targets.masks.clear()
         targets.masks[key] = found

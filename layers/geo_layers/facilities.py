@@ -7,10 +7,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
 import orjson
+from numpy.typing import NDArray
 
 from geo_layers.navigation import TravelMode, encode_label, format_point, navigation_links_json
 from geo_service import vocab
+from geo_service.analysis.columns import objects, patched_array
 
 _COPIED = (
     "code",
@@ -69,20 +72,29 @@ class NearestFeatures:
 
     __slots__ = ("_labels", "_points", "_prefixes")
 
-    def __init__(self, prefixes: tuple[bytes, ...], labels: tuple[str, ...], points: tuple[tuple[str, str], ...]):
+    def __init__(self, prefixes: NDArray[np.object_], labels: NDArray[np.object_], points: NDArray[np.object_]):
+        """Object arrays by position: feature bytes, encoded labels and (lon, lat) text pairs."""
         self._prefixes, self._labels, self._points = prefixes, labels, points
 
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[Any, Any]]) -> NearestFeatures:
         """Prepare the features of facility rows (the columns of queries.facilities.FACILITY_COLUMNS)."""
         return cls(
-            tuple(_open_feature(facility_feature(row)) for row in rows),
-            tuple(encode_label(row["name"]) for row in rows),
-            tuple(format_point(row["lon"], row["lat"]) for row in rows),
+            objects(_open_feature(facility_feature(row)) for row in rows),
+            objects(encode_label(row["name"]) for row in rows),
+            objects(format_point(row["lon"], row["lat"]) for row in rows),
         )
 
     def __len__(self) -> int:
         return len(self._prefixes)
+
+    def patched(self, keep: NDArray[np.intp], added: NearestFeatures, order: NDArray[np.intp]) -> NearestFeatures:
+        """The features after an index patch (services.facility_index.patch_snapshot)."""
+        return NearestFeatures(
+            patched_array(self._prefixes, keep, added._prefixes, order),
+            patched_array(self._labels, keep, added._labels, order),
+            patched_array(self._points, keep, added._points, order),
+        )
 
     def complete(
         self,
