@@ -146,7 +146,7 @@ class DistrictRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    adcode: str = Field(pattern=r"^\d{6}$")
+    adcode: str = Field(pattern=r"^[0-9A-Za-z_-]{1,6}$")  # a Chinese adcode, or an operator's own unit code
     name: str = Field(min_length=1, max_length=64)
     level: str = Field(pattern=r"^(province|city|district)$")
     parent_adcode: str | None = None
