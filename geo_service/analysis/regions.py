@@ -13,9 +13,9 @@ from typing import Final
 
 import shapely
 from pyproj import Geod
-from shapely.ops import polylabel
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import polylabel
 
 OVERLAP_KM2: Final = 1e-4  # 100 m²
 _GEOD: Final = Geod(ellps="WGS84")

@@ -26,7 +26,7 @@ def set_district_region(conn: Connection, adcodes: Sequence[str], region_code: s
 def owners(conn: Connection, adcodes: Sequence[str]) -> dict[str, str | None]:
     """adcode → region code of those districts already stored."""
     rows = conn.execute(select(District.adcode, District.region_code).where(District.adcode.in_(adcodes)))
-    return dict(rows.tuples().all())
+    return {row.adcode: row.region_code for row in rows}
 
 
 def list_regions(conn: Connection) -> Sequence[RowMapping]:

@@ -25,9 +25,9 @@ from geo_service.analysis.regions import pole_of_inaccessibility, unit_problems
 from geo_service.errors import DataFileError, InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import regions as region_queries
-from geo_service.records import DistrictRecord, describe_error
+from geo_service.records import UNIT_CODE, DistrictRecord, describe_error
 
-CODE: Final = re.compile(r"^[0-9A-Za-z_-]{1,6}$")
+CODE: Final = re.compile(UNIT_CODE)
 POLE_SEATS: Final = "每个单元的不可达极点 / pole of inaccessibility of each unit (the data gives no seats)"
 NO_POPULATION: Final = "无人口数据：需求按面积均匀分布 / no population figures: demand is spread evenly by area"
 
