@@ -70,10 +70,10 @@ def init(
             console.print("regions kept as stored (see `geo-service region list`)")
             return
         load = runner.run("read and check the boundaries", lambda: regions.from_key(data_dir, region or "滨州市"))
-        runner.run("boundaries", lambda: setup.load_region(db.engine, load), str)
         has_sample = load.code == regions.bundled(data_dir).code
-        if sample and not has_sample:
+        if sample and not has_sample:  # refused before anything is written
             runner.run("sample facilities", lambda: _no_sample(load.name))
+        runner.run("boundaries", lambda: setup.load_region(db.engine, load), str)
         if sample or (sample is None and has_sample):
             runner.run("sample facilities", lambda: setup.load_sample(db.engine, data_dir), str)
         elif not has_sample:

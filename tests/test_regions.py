@@ -135,3 +135,76 @@ def _check_coverage(client: TestClient) -> None:
     rows = {row["name"]: row for row in summary["districts"]}
     assert set(rows) == {"Länsi", "Keski", "Itä"} and all(row["facilities"] == 1 for row in rows.values())
     assert rows["Länsi"]["demand"] == pytest.approx(30_000)  # the file's population field
+
+
+def _collection(tmp: Path, name: str, features: list[tuple[str, str | None, shapely.Geometry]]) -> Path:
+    frame = gpd.GeoDataFrame(
+        {"tunnus": [c for c, _, _ in features], "nimi": [n for _, n, _ in features]},
+        geometry=[g for _, _, g in features],
+        crs=4326,
+    )
+    path = tmp / f"{name}.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "features", "message"),
+    [
+        ("points", [("P1", "Piste", shapely.Point(24.94, 60.17))], "no polygon features"),
+        (
+            "overlap",
+            [
+                ("A1", "Yksi", shapely.box(24.93, 60.16, 24.95, 60.18)),
+                ("A2", "Kaksi", shapely.box(24.94, 60.16, 24.96, 60.18)),
+            ],
+            "A1: 与 A2 重叠 / overlaps A2 by",
+        ),
+        ("unnamed", [("B1", "", shapely.box(24.93, 60.16, 24.95, 60.18))], "B1: 没有名称 / has no name"),
+        ("clash", [("371602", "Vieras", shapely.box(24.93, 60.16, 24.95, 60.18))], "371602 (371600)"),
+    ],
+)
+def test_bad_boundary_files_write_nothing(
+    engine: Engine, tmp_path: Path, case: str, features: list, message: str
+) -> None:
+    _cli("init", "--no-sample")
+    before = _counts(engine)
+    path = _collection(tmp_path, case, features)
+    result = runner.invoke(app, ["region", "import", str(path), *HELSINKI_IMPORT])
+    assert result.exit_code == 1 and message in " ".join(result.output.split()), result.output
+    assert _counts(engine) == before == (8, 1)
+
+
+def test_unknown_regions_and_samples_write_nothing(engine: Engine) -> None:
+    _cli("db", "upgrade")
+    for args, message in [
+        (["region", "add", "999999"], "未知的行政区 '999999' / unknown adcode or name"),
+        (["init", "--region", "不存在市"], "未知的行政区 '不存在市'"),
+        (["region", "add", "朝阳区"], "is ambiguous, give an adcode: 110105 朝阳区, 220104 朝阳区"),
+        (["init", "--region", "莒县", "--sample"], "莒县 没有示例数据 / has no sample data"),
+        (["region", "remove", "HEL"], "没有区域 'HEL' / no region 'HEL'"),
+    ]:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and message in " ".join(result.output.split()), result.output
+    assert _counts(engine) == (0, 0)
+    missing = ["--name-field", "missing", "--code-field", "tunnus", "--code", "HEL", "--name", "Helsinki"]
+    file_errors = runner.invoke(app, ["region", "import", str(FIXTURE), *missing])
+    assert file_errors.exit_code == 1 and "no field 'missing' in the file" in " ".join(file_errors.output.split())
+    assert _counts(engine) == (0, 0)
+
+
+def test_remove_refuses_a_region_with_facilities_then_removes_an_empty_one(engine: Engine) -> None:
+    _cli("init")
+    refused = runner.invoke(app, ["region", "remove", "滨州市"])
+    assert refused.exit_code == 1 and "still holds" in refused.output
+    _cli("region", "add", "莒县")
+    assert "removed 371122: 1 districts" in " ".join(_cli("region", "remove", "371122").split())
+    assert _counts(engine) == (8, 1)
+
+
+@pytest.mark.parametrize(
+    "command", [["region"], ["region", "add"], ["region", "import"], ["region", "list"], ["region", "remove"]]
+)
+def test_region_commands_have_help(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
