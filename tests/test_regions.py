@@ -208,3 +208,42 @@ def test_remove_refuses_a_region_with_facilities_then_removes_an_empty_one(engin
 def test_region_commands_have_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_without_population_demand_is_spread_by_area_and_said(engine: Engine) -> None:
+    _cli("db", "upgrade")
+    _cli("region", "import", str(FIXTURE), *HELSINKI_IMPORT)
+    with TestClient(create_app(Settings(db_url=engine.url.render_as_string(hide_password=False)))) as client:
+        summary = client.get("/api/v1/coverage/summary", params={"radius_m": 300}).json()
+    assert summary["demand_method"].startswith("area-weighted grid: no population figures")
+    for row in summary["districts"]:
+        assert row["demand"] == pytest.approx(row["area_km2"], rel=1e-3)  # 1 per km²
+
+
+def test_population_csv_with_year_and_source(engine: Engine, tmp_path: Path) -> None:
+    _cli("db", "upgrade")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,population,year,source\n371199,1000,2020,census\n", encoding="utf-8")
+    refused = runner.invoke(app, ["region", "add", "莒县", "--population", str(bad)])
+    assert refused.exit_code == 1 and "unknown unit '371199'" in refused.output
+    assert _counts(engine) == (0, 0)
+    good = tmp_path / "pop.csv"
+    good.write_text("code,population,year,source\n371122,1000000,2020,第七次全国人口普查\n", encoding="utf-8")
+    _cli("region", "add", "莒县", "--population", str(good))
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT population, population_year, population_source FROM district")).one()
+    assert tuple(row) == (1_000_000, 2020, "第七次全国人口普查")
+
+
+def test_the_nearest_gate_serves_each_region_not_the_land_between(engine: Engine, tmp_path: Path) -> None:
+    _cli("init")
+    _cli("region", "import", str(FIXTURE), *HELSINKI_IMPORT)
+    stations, (first, *_) = _helsinki_stations(tmp_path)
+    _cli("import", str(stations), "--crs", "wgs84")
+    with TestClient(create_app(Settings(db_url=engine.url.render_as_string(hide_password=False)))) as client:
+        near = client.get("/api/v1/facilities/nearest", params={"lon": first[0], "lat": first[1], "limit": 1})
+        binzhou = client.get("/api/v1/facilities/nearest", params={"lon": 117.97, "lat": 37.38, "limit": 1})
+        moscow = client.get("/api/v1/facilities/nearest", params={"lon": 37.62, "lat": 55.75, "limit": 1})
+    assert near.json()["features"][0]["properties"]["code"] == "HEL-S0"
+    assert binzhou.status_code == 200 and binzhou.json()["features"][0]["properties"]["code"].startswith("BZ-")
+    assert moscow.status_code == 422 and "outside the service area" in moscow.text

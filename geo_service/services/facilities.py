@@ -114,6 +114,13 @@ def empty_regions(conn: Connection) -> list[str]:
     return [row["name"] for row in region_queries.list_regions(conn) if not row["facilities"]]
 
 
+def region_extents(conn: Connection) -> tuple[Bounds, ...]:
+    """The box of each region: the nearest gate serves points near any of them, not the sea between two
+    regions a continent apart."""
+    boxes = (union_bounds(group) for group in district_queries.boxes_by_region(conn).values())
+    return tuple(box for box in boxes if box is not None)
+
+
 def district_outlines(conn: Connection, districts: Sequence[str] = ()) -> Sequence[RowMapping]:
     """County-level districts (all, or those named by adcode or name) with population, seat and WKB outline."""
     return district_queries.district_shapes(conn, resolve_districts(conn, districts))

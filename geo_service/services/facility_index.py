@@ -53,6 +53,7 @@ class FacilitySnapshot(Generic[P]):
     presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
+    areas: tuple[Bounds, ...] = ()  # the box of each region (the nearest gate serves near any of them)
     # position → (state, known from, known until): a state holds until the hours' next change (hours
     # later, or never for 24/7), so most lookups skip the evaluation. At most one entry per facility.
     _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
@@ -86,6 +87,7 @@ def build_snapshot(
     district_bounds: Bounds | None,
     holiday_country: str,
     prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
+    areas: tuple[Bounds, ...] = (),
 ) -> FacilitySnapshot[P]:
     """Index the rows of queries.facilities.open_facilities; `prepare(rows)` becomes `presented`."""
     lon = np.array([row["lon"] for row in rows], dtype=np.float64)
@@ -108,6 +110,7 @@ def build_snapshot(
         presented=prepare(rows),
         by_kind=by_kind,
         bounds=union_bounds(box for box in (district_bounds, points_bounds(lon, lat)) if box is not None),
+        areas=areas,
     )
 
 

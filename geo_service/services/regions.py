@@ -171,7 +171,8 @@ def with_population(load: RegionLoad, path: Path) -> RegionLoad:
             rows = list(csv.DictReader(handle))
     except OSError as exc:
         raise DataFileError(f"{path}: cannot read ({exc})") from exc
-    known = {u.adcode: u for u in load.units}
+    targets = load.units or (load.root,)  # a county alone is its own one unit
+    known = {u.adcode: u for u in targets}
     figures, problems = {}, []
     for number, row in enumerate(rows, start=2):
         try:
@@ -184,9 +185,11 @@ def with_population(load: RegionLoad, path: Path) -> RegionLoad:
             problems.append(f"line {number}: {'no source' if source == '' else f'unknown unit {code!r}'}")
     if problems:
         raise DataFileError(f"{path}: " + "; ".join(problems[:20]))
-    units = tuple(u.model_copy(update=figures.get(u.adcode, {})) for u in load.units)
+    units = tuple(u.model_copy(update=figures.get(u.adcode, {})) for u in targets)
     missing = [u.name for u in units if u.population is None]
     note = f"{path.name}" + (f"; {NO_POPULATION}: {', '.join(missing)}" if missing else "")
+    if not load.units:
+        return replace(load, root=units[0], population=note)
     return replace(load, units=units, population=note)
 
 
