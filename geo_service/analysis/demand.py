@@ -20,6 +20,7 @@ DEFAULT_METHOD = (
     "{cell:g} m cells, " + f"{URBAN_SHARE:.0%} as a Gaussian (σ {SEAT_SIGMA_M / 1000:g} km) around the county "
     "seat, the rest evenly"
 )
+AREA_METHOD = "area-weighted grid: no population figures, demand spread evenly by area ({cell:g} m cells, 1 per km²)"
 
 
 def grid_points(polygon: BaseGeometry, cell_m: float) -> NDArray[np.float64]:

@@ -110,9 +110,24 @@ class District(Base):
     population_source: Mapped[str | None] = mapped_column(Text)
     seat_lon: Mapped[float | None] = mapped_column(Float)
     seat_lat: Mapped[float | None] = mapped_column(Float)
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
     geom: Mapped[WKBElement] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True, nullable=False))
 
     __table_args__ = (CheckConstraint("level IN ('province', 'city', 'district')", name="level"),)
+
+
+class Region(Base):
+    """A city, county or operator-drawn area whose districts were loaded together, with where they came
+    from: outputs state the source, how the seats were placed and where the population figures came from."""
+
+    __tablename__ = "region"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    seats: Mapped[str] = mapped_column(Text)
+    population: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Facility(Base):

@@ -62,12 +62,12 @@ LABELS: Final = MappingProxyType(
 )
 
 _ZH = {
-    "site": "滨州市职工服务设施地图",
     "public_title": "工会驿站·疗休养基地·调解中心地图",
     "public_short": "工会驿站地图",
     "nearby_title": "附近的工会驿站",
     "coverage_title": "驿站覆盖规划图",
     "sample_notice": "示例数据：均为合成的演示点位，非真实站点",
+    "empty_region": "{regions}还没有服务设施：请由管理员导入（geo-service import）",
     "sample_badge": "示例数据",
     "layers": "图层",
     "search": "搜索名称或编号",
@@ -182,12 +182,12 @@ _ZH = {
     "osm_credit": "道路数据 © OpenStreetMap 贡献者（ODbL 许可）",
 }
 _EN = {
-    "site": "Binzhou workers' service facilities",
     "public_title": "Union rest stations, rest bases and mediation centres",
     "public_short": "Union stations map",
     "nearby_title": "Rest stations near you",
     "coverage_title": "Station coverage (planning)",
     "sample_notice": "Sample data: synthetic, not real stations",
+    "empty_region": "No facilities in {regions} yet: an administrator imports them (geo-service import)",
     "sample_badge": "Sample data",
     "layers": "Layers",
     "search": "Search name or code",

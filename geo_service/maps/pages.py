@@ -13,6 +13,7 @@ from branca.element import Element
 from sqlalchemy import Connection
 
 from geo_layers.element import ScriptCall
+from geo_layers.escape import html_text
 from geo_layers.spec import PageName
 from geo_service import vocab
 from geo_service.maps import assets
@@ -22,6 +23,7 @@ from geo_service.maps.document import PageContext, new_page, render
 from geo_service.maps.i18n import strings
 from geo_service.maps.planner_panel import PanelData, panel_html
 from geo_service.maps.sources import Sources
+from geo_service.services import facilities as facility_service
 from geo_service.services.facilities import district_outlines
 from geo_service.services.planner import PlannerQuery, check
 from geo_service.services.validation import check_codes
@@ -72,6 +74,7 @@ def coverage_page(
         districts = [(row["adcode"], row["name"]) for row in district_outlines(conn)]
         panel = PanelData(question, src.analysis, districts, settings.plan_max_count)
         document.html.add_child(Element(panel_html(ctx, panel)), name="gm_planner")
+    _say_if_empty(conn, ctx, document)
     for spec in chosen:
         layer_element(src, spec).add_to(fmap)
     return render(document, fmap)
@@ -83,9 +86,18 @@ def _layered_page(
     """`page` with the layers chosen from `layers` (checked before any data is loaded)."""
     chosen = chosen_layers(page, layers)
     document, fmap = new_page(src.ctx, page, title, src.bounds(), heading=heading)
+    _say_if_empty(src.conn, src.ctx, document)
     for spec in chosen:
         layer_element(src, spec).add_to(fmap)
     return render(document, fmap)
+
+
+def _say_if_empty(conn: Connection, ctx: PageContext, document: Any) -> None:
+    """A notice naming the regions without facilities yet, instead of a bare map without explanation."""
+    empty = facility_service.empty_regions(conn)
+    if empty:
+        text = strings(ctx.lang)["empty_region"].format(regions="、".join(empty))
+        document.html.add_child(Element(f'<div class="gm-empty-region" role="status">{html_text(text)}</div>'))
 
 
 def nearby_page(
@@ -100,6 +112,7 @@ def nearby_page(
     title = strings(ctx.lang)["nearby_title"]
     document, fmap = new_page(ctx, "nearby", title, data_bounds(conn, None), scripts=(assets.NEARBY_SCRIPT,))
     document.html.add_child(Element('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
+    _say_if_empty(conn, ctx, document)
     config = {
         "origin": origin,
         "kinds": list(kinds),
@@ -119,6 +132,7 @@ def route_page(conn: Connection, settings: Settings, ctx: PageContext, query: Ma
     title = strings(ctx.lang)["route_title"]
     document, fmap = new_page(ctx, "route", title, data_bounds(conn, None), scripts=(assets.ROUTE_SCRIPT,))
     document.html.add_child(Element('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
+    _say_if_empty(conn, ctx, document)
     config = {
         "kinds": list(kinds),
         "buffer_m": ROUTE_BUFFER_M,

@@ -65,6 +65,14 @@ def district_boxes(conn: Connection) -> list[tuple[float, float, float, float]]:
     return [wkb.loads(bytes(blob)).bounds for blob in conn.scalars(select(func.ST_AsBinary(District.geom))) if blob]
 
 
+def boxes_by_region(conn: Connection) -> dict[str | None, list[tuple[float, float, float, float]]]:
+    """Region code → the boxes of its districts."""
+    boxes: dict[str | None, list[tuple[float, float, float, float]]] = {}
+    for region, blob in conn.execute(select(District.region_code, func.ST_AsBinary(District.geom))):
+        boxes.setdefault(region, []).append(wkb.loads(bytes(blob)).bounds)
+    return boxes
+
+
 def district_shapes(conn: Connection, adcodes: tuple[str, ...] = (), level: str = "district") -> Sequence[RowMapping]:
     """Districts of `level` (all, or the given adcodes) with population, seat and WKB geometry."""
     query = (

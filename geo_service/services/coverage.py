@@ -109,7 +109,7 @@ def measure(
     for adcode, result, gap in measure_pieces(road, pieces) if road is not None else ():
         figures[adcode].add(result, gap)
     limit, unit = (radius_m, "m") if road is None else (road.budget.limit, road.budget.unit)
-    method = demand_method(supplied, cell_m)
+    method = demand_method(supplied, cell_m, area)
     return CoverageReport(limit, method, list(figures.values()), area.counts_by_district(), unit)
 
 

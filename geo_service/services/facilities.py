@@ -13,6 +13,7 @@ from geo_service.analysis.bounds import Bounds, union_bounds
 from geo_service.errors import InvalidParameter
 from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
+from geo_service.queries import regions as region_queries
 from geo_service.services.validation import check_codes, resolve_districts
 
 
@@ -105,6 +106,19 @@ def counts_by_district(conn: Connection, filters: facility_queries.FacilityFilte
 def data_extent(conn: Connection) -> Bounds | None:
     """(west, south, east, north) of every district: the area the data covers (None when there are none)."""
     return union_bounds(district_queries.district_boxes(conn))
+
+
+def empty_regions(conn: Connection) -> list[str]:
+    """Names of the stored regions that hold no facility yet: a new region starts empty, and its pages
+    say so rather than show a bare map."""
+    return [row["name"] for row in region_queries.list_regions(conn) if not row["facilities"]]
+
+
+def region_extents(conn: Connection) -> tuple[Bounds, ...]:
+    """The box of each region: the nearest gate serves points near any of them, not the sea between two
+    regions a continent apart."""
+    boxes = (union_bounds(group) for group in district_queries.boxes_by_region(conn).values())
+    return tuple(box for box in boxes if box is not None)
 
 
 def district_outlines(conn: Connection, districts: Sequence[str] = ()) -> Sequence[RowMapping]:

@@ -62,6 +62,7 @@ class FacilitySnapshot(Generic[P]):
     presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
+    areas: tuple[Bounds, ...] = ()  # the box of each region (the nearest gate serves near any of them)
     # position → (state, known from, known until): a state holds until the hours' next change (hours
     # later, or never for 24/7), so most lookups skip the evaluation. At most one entry per facility.
     _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
@@ -95,10 +96,11 @@ def build_snapshot(
     district_bounds: Bounds | None,
     holiday_country: str,
     prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
+    areas: tuple[Bounds, ...] = (),
 ) -> FacilitySnapshot[P]:
     """Index the rows of queries.facilities.open_facilities (in id order); `prepare(rows)` becomes
     `presented`."""
-    return _assemble(revision, _columns(rows, holiday_country, prepare), district_bounds)
+    return _assemble(revision, _columns(rows, holiday_country, prepare), district_bounds, areas)
 
 
 def patch_snapshot(
@@ -109,6 +111,7 @@ def patch_snapshot(
     district_bounds: Bounds | None,
     holiday_country: str,
     prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
+    areas: tuple[Bounds, ...] = (),
 ) -> FacilitySnapshot[P]:
     """`old` with the facilities `changed_ids` replaced by `rows` (their current open rows; a changed id
     without a row was deleted or is no longer open): the snapshot build_snapshot would make from every
@@ -131,7 +134,7 @@ def patch_snapshot(
         hours=merged_array(old.hours, added.hours),
         presented=old.presented.patched(keep, added.presented, order),
     )
-    return _assemble(revision, columns, district_bounds)
+    return _assemble(revision, columns, district_bounds, areas)
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,9 @@ def _columns(
     )
 
 
-def _assemble(revision: int, columns: _Columns[P], district_bounds: Bounds | None) -> FacilitySnapshot[P]:
+def _assemble(
+    revision: int, columns: _Columns[P], district_bounds: Bounds | None, areas: tuple[Bounds, ...]
+) -> FacilitySnapshot[P]:
     lon, lat, kinds = columns.lon, columns.lat, columns.kinds
     positions = np.arange(len(lon), dtype=np.intp)
     as_lists = (lon.tolist(), lat.tolist())
@@ -183,6 +188,7 @@ def _assemble(revision: int, columns: _Columns[P], district_bounds: Bounds | Non
         presented=columns.presented,
         by_kind=by_kind,
         bounds=union_bounds(box for box in (district_bounds, points_bounds(lon, lat)) if box is not None),
+        areas=areas,
     )
 
 

@@ -23,7 +23,7 @@ from geo_service.analysis.bounds import contains, grown_bounds
 from geo_service.analysis.hours import OpenState, local_time
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.queries import facilities as facility_queries
-from geo_service.services.facilities import data_extent
+from geo_service.services.facilities import data_extent, region_extents
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask, build_snapshot, patch_snapshot
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
@@ -97,17 +97,17 @@ class NearestService(Generic[P]):
             if ids is None or len(ids) > self.settings.index_patch_max_rows:
                 return self._rebuild(conn, changes.revision)
             rows = facility_queries.open_facilities(conn, ids) if ids else []
-            bounds = data_extent(conn)
+            bounds, areas = data_extent(conn), region_extents(conn)
         country = self.settings.holiday_country
-        self.snapshot = patch_snapshot(current, ids, rows, changes.revision, bounds, country, self.prepare)
+        self.snapshot = patch_snapshot(current, ids, rows, changes.revision, bounds, country, self.prepare, areas)
         log.info("nearest index: %d facilities patched, at data revision %d", len(ids), changes.revision)
         return True
 
     def _rebuild(self, conn: Connection, revision: int) -> bool:
         rows = facility_queries.open_facilities(conn)
-        bounds = data_extent(conn)
+        bounds, areas = data_extent(conn), region_extents(conn)
         gc.unfreeze()
-        self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country, self.prepare)
+        self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country, self.prepare, areas)
         # The snapshot lives until the next edit: keep the collector from re-scanning it on every
         # generation-2 pass (with 186,000 facilities that scan costs more than the queries).
         gc.collect()
@@ -190,14 +190,17 @@ class NearestService(Generic[P]):
         return limit
 
     def _check_service_area(self, snapshot: FacilitySnapshot[P], lon: float, lat: float, query: NearestQuery) -> None:
-        """Coarse gate: the point must be inside the data's bounding box grown by about the margin."""
+        """Coarse gate: the point must be inside the data's bounding box grown by about the margin — with
+        several regions, inside the grown box of one of them."""
         if snapshot.bounds is None:
             return
-        served = grown_bounds(snapshot.bounds, self.settings.service_area_margin_km * 1000)
-        if contains(served, lon, lat):
+        margin_m = self.settings.service_area_margin_km * 1000
+        served = grown_bounds(snapshot.bounds, margin_m)
+        boxes = [grown_bounds(box, margin_m) for box in snapshot.areas] if len(snapshot.areas) > 1 else [served]
+        if any(contains(box, lon, lat) for box in boxes):
             return
         hint = ""
-        if contains(served, lat, lon):
+        if any(contains(box, lat, lon) for box in boxes):
             hint = f" — it looks like lat and lon are swapped: try lon={query.lat}&lat={query.lon}"
         west, south, east, north = snapshot.bounds
         served_west, _, served_east, _ = served

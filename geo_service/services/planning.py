@@ -263,7 +263,7 @@ def plan_sites(
         before.demand_pct + 100 * solution.value / instance.total_weight,
         sites[-1].cumulative_area_pct if sites else before.area_pct,
     )
-    return Plan(solution, sites, before, after, demand_method(supplied, cell_m), pool.source, len(pool_xy))
+    return Plan(solution, sites, before, after, demand_method(supplied, cell_m, area), pool.source, len(pool_xy))
 
 
 def _instance(

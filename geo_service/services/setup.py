@@ -14,8 +14,8 @@ from sqlalchemy import Engine
 
 from geo_service import data_files
 from geo_service.db import migrate
-from geo_service.queries import districts as district_queries
 from geo_service.queries import facilities as facility_queries
+from geo_service.services import regions
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,22 @@ def upgrade_schema(engine: Engine) -> str | None:
 
 
 def load_boundaries(engine: Engine, data_dir: Path) -> LoadReport:
-    """Insert or refresh the city and county boundaries with their population figures."""
-    records = data_files.read_districts(data_dir)
-    with engine.begin() as conn:
-        inserted, updated = district_queries.upsert_districts(conn, records)
-    log.debug("boundaries: %d inserted, %d refreshed", inserted, updated)
+    """Insert or refresh the bundled region's boundaries with their population figures and seats."""
+    return load_region(engine, regions.bundled(data_dir))
+
+
+def load_region(engine: Engine, region: regions.RegionLoad) -> LoadReport:
+    """Insert or refresh a region's root and units (one transaction)."""
+    inserted, updated = regions.save(engine, region)
+    log.debug("region %s: %d inserted, %d refreshed", region.code, inserted, updated)
     return LoadReport(inserted, updated)
+
+
+def needs_bundled_region(engine: Engine, data_dir: Path) -> bool:
+    """Whether a plain `init` loads the bundled region: on a database with no region yet, or to refresh it
+    where it is stored (a database set up for another city is left to its own regions)."""
+    stored = {row["code"] for row in regions.list_all(engine)}
+    return not stored or regions.bundled(data_dir).code in stored
 
 
 def load_sample(engine: Engine, data_dir: Path) -> LoadReport:

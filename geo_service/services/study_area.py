@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, Engine
 
 from geo_service import vocab
-from geo_service.analysis.demand import DEFAULT_METHOD, grid_points, population_weights
+from geo_service.analysis.demand import AREA_METHOD, DEFAULT_METHOD, grid_points, population_weights
 from geo_service.analysis.metric import MetricFrame
 from geo_service.errors import InvalidParameter
 from geo_service.queries import districts as district_queries
@@ -226,8 +226,10 @@ def piece_demand(
     if supplied is not None:
         inside = shapely.contains_xy(piece, supplied.lonlat[:, 0], supplied.lonlat[:, 1])
         return frame.project_points(supplied.lonlat[inside]), supplied.weight[inside]
+    if district.population is None:  # no figure: every km² weighs 1, evenly (demand_method says so)
+        return _default_demand(shapely.to_wkb(piece_metric), frame, None, piece_metric.area / 1e6, cell_m)
     share = piece.area / district.geom.area if district.geom.area else 1.0  # pieces split a district by band
-    population = float(district.population or 0) * share
+    population = float(district.population) * share
     return _default_demand(shapely.to_wkb(piece_metric), frame, district.seat, population, cell_m)
 
 
@@ -244,5 +246,14 @@ def _default_demand(
     return points, weights
 
 
-def demand_method(supplied: DemandPoints | None, cell_m: float) -> str:
-    return supplied.method if supplied is not None else DEFAULT_METHOD.format(cell=cell_m)
+def demand_method(supplied: DemandPoints | None, cell_m: float, area: StudyArea) -> str:
+    """How demand was modelled, naming the districts without a population figure (spread by area)."""
+    if supplied is not None:
+        return supplied.method
+    by_area = [d.name for d in area.districts if d.population is None]
+    if len(by_area) == len(area.districts):
+        return AREA_METHOD.format(cell=cell_m)
+    method = DEFAULT_METHOD.format(cell=cell_m)
+    return method + (
+        f"; {', '.join(by_area)}: no population figure, {AREA_METHOD.format(cell=cell_m)}" if by_area else ""
+    )

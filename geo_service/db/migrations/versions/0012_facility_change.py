@@ -1,7 +1,7 @@
 """A log of which facilities changed at which data revision, filled by the revision triggers.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 
 The data revision tells a worker *that* something changed; this log tells it *what*, so it can patch its
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -142,8 +142,7 @@ def downgrade() -> None:
     (_drop_triggers_postgresql if postgresql else _drop_triggers_sqlite)()
     op.drop_index("ix_facility_change_revision", table_name="facility_change")
     op.drop_table("facility_change")
-    with op.batch_alter_table("data_revision") as batch:
-        batch.drop_column("changes_from")
+    op.execute("ALTER TABLE data_revision DROP COLUMN changes_from")  # SQLite ≥ 3.35 has DROP COLUMN
     (_restore_postgresql if postgresql else _restore_sqlite)()
 
 
