@@ -63,7 +63,10 @@ def _facility_columns(engine: Engine) -> set[str]:
 
 
 def _revision_bumps_on_facility_write(engine: Engine) -> bool:
-    """Insert and delete a facility by plain SQL; True when the data revision moved (migration 0002)."""
+    """Insert and delete a facility by plain SQL; True when the data revision moved (migration 0002).
+
+    The district goes in first, in its own transaction: on PostgreSQL a transaction is one revision
+    (migration 0012), so a facility write after a district write in the same transaction bumps nothing."""
     from sqlalchemy import text
 
     with engine.begin() as conn:
@@ -73,6 +76,7 @@ def _revision_bumps_on_facility_write(engine: Engine) -> bool:
                 "ST_GeomFromText('MULTIPOLYGON(((0 0, 1 0, 1 1, 0 0)))', 4326)) ON CONFLICT DO NOTHING"
             )
         )
+    with engine.begin() as conn:
         before = conn.scalar(text("SELECT revision FROM data_revision"))
         conn.execute(
             text(
