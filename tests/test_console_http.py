@@ -199,9 +199,10 @@ def test_every_state_changing_request_needs_the_sessions_csrf_token(site: Site) 
         "/console/reports/1/resolve",
         "/console/facilities/new",
     ]
+    tampered = ("y" if token.startswith("x") else "x") + token[1:]
     for path in posts:
         assert client.post(path, data={}).status_code == 403, path
-        assert client.post(path, data={"csrf_token": "x" + token[1:]}).status_code == 403, path
+        assert client.post(path, data={"csrf_token": tampered}).status_code == 403, path
     foreign = client.post(
         f"/console/facilities/{own}/verify", data={"csrf_token": token}, headers={"Origin": "https://evil.example"}
     )
