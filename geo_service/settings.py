@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often each worker checks the database for edits (one primary-key read) to patch its index.",
     )
+    index_read_chunk_rows: int = Field(
+        default=20_000,
+        ge=1,
+        description="A full read of the nearest index takes the open facilities this many rows at a time, so a "
+        "worker never holds every row object at once (their memory stays with the process after they are freed).",
+    )
     index_patch_max_rows: int = Field(
         default=5_000,
         ge=0,

@@ -67,7 +67,7 @@ def test_aware_times_are_converted_to_local_wall_clock() -> None:
 
 def test_memoised_state_equals_direct_evaluation_for_random_time_sequences() -> None:
     """The snapshot reuses a state until the hours' next change; jumping back and forth must not fool it."""
-    snapshot = build_snapshot([_row(i, h) for i, h in enumerate(EXPRESSIONS)], 1, None, "CN", len)
+    snapshot = build_snapshot([[_row(i, h) for i, h in enumerate(EXPRESSIONS)]], 1, None, "CN", len)
     rng = np.random.default_rng(11)
     start = datetime(2026, 9, 25)
     for _ in range(3000):

@@ -195,3 +195,14 @@ def test_a_worker_behind_the_log_or_past_the_patch_limit_rebuilds(engine: Engine
         assert service.refresh()
     assert "patched" not in caplog.text
     _assert_same_snapshot(service, _service(engine))
+
+
+def test_a_read_in_small_chunks_builds_the_same_index(engine: Engine) -> None:
+    """Keyset chunks of 7 rows (the last one short) give the index one read of every row gives."""
+    with engine.connect() as conn:
+        count = conn.scalar(text("SELECT count(*) FROM facility WHERE status = 'open' AND deleted_at IS NULL"))
+    assert count % 7 and count > 7 * 3
+    chunked = _service(engine, index_read_chunk_rows=7)
+    whole = _service(engine)
+    assert chunked.snapshot is not None and len(chunked.snapshot) == count
+    _assert_same_snapshot(chunked, whole)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -213,11 +213,30 @@ def insert_facilities(conn: Connection, records: Sequence[FacilityRecord]) -> in
 def open_facilities(conn: Connection, ids: Collection[int] | None = None) -> Sequence[RowMapping]:
     """Every facility with status `open` and not deleted (what riders are offered), for the nearest index;
     only those of `ids` when given (an index patch)."""
-    query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
-    query = query.where(Facility.status == "open", NOT_DELETED)
+    query = _open_facilities_query()
     if ids is not None:
         query = query.where(Facility.id.in_(sorted(ids)))
-    return conn.execute(query.order_by(Facility.id)).mappings().all()
+    return conn.execute(query).mappings().all()
+
+
+def open_facility_chunks(conn: Connection, size: int) -> Iterator[Sequence[RowMapping]]:
+    """The rows of open_facilities, `size` at a time in id order (keyset paging): a national read holds
+    one chunk of row objects at once instead of 186,000, which the allocator would keep after they are
+    freed. Rows written between two chunks may or may not be seen; the caller reads the data revision
+    first, so the change log brings them in on the next refresh."""
+    query, last = _open_facilities_query().limit(size), None
+    while True:
+        rows = conn.execute(query if last is None else query.where(Facility.id > last)).mappings().all()
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]["id"]
+
+
+def _open_facilities_query() -> Select:
+    query = select(*FACILITY_COLUMNS).join(District, District.adcode == Facility.district_adcode)
+    return query.where(Facility.status == "open", NOT_DELETED).order_by(Facility.id)
 
 
 def data_revision(conn: Connection) -> int:

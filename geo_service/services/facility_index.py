@@ -12,7 +12,7 @@ built together off the request path and can never be out of step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -91,16 +91,25 @@ class FacilitySnapshot(Generic[P]):
 
 
 def build_snapshot(
-    rows: Sequence[Mapping[Any, Any]],
+    chunks: Iterable[Sequence[Mapping[Any, Any]]],
     revision: int,
     district_bounds: Bounds | None,
     holiday_country: str,
     prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
     areas: tuple[Bounds, ...] = (),
 ) -> FacilitySnapshot[P]:
-    """Index the rows of queries.facilities.open_facilities (in id order); `prepare(rows)` becomes
+    """Index the rows of queries.facilities.open_facilities, given in id order as one or more chunks
+    (each chunk's rows are turned into columns and may then be freed); `prepare(rows)` becomes
     `presented`."""
-    return _assemble(revision, _columns(rows, holiday_country, prepare), district_bounds, areas)
+    columns: _Columns[P] | None = None
+    for rows in chunks:
+        part = _columns(rows, holiday_country, prepare)
+        if columns is None:
+            columns = part
+        else:
+            everything = np.arange(len(columns.ids) + len(part.ids), dtype=np.intp)
+            columns = _merged(columns, everything[: len(columns.ids)], part, everything)
+    return _assemble(revision, columns or _columns([], holiday_country, prepare), district_bounds, areas)
 
 
 def patch_snapshot(
@@ -120,21 +129,10 @@ def patch_snapshot(
     added = _columns(rows, holiday_country, prepare)
     keep = np.flatnonzero(~np.isin(old.ids, np.fromiter(changed_ids, dtype=np.int64, count=len(changed_ids))))
     order = np.argsort(np.concatenate((old.ids[keep], added.ids)), kind="stable")
-
-    def merged_array(before: NDArray[Any], after: NDArray[Any]) -> NDArray[Any]:
-        return patched_array(before, keep, after, order)
-
-    columns = _Columns(
-        ids=merged_array(old.ids, added.ids),
-        lon=merged_array(old.lon, added.lon),
-        lat=merged_array(old.lat, added.lat),
-        kinds=merged_array(old.kinds, added.kinds),
-        truck_spaces=merged_array(old.truck_spaces, added.truck_spaces),
-        amenity_bits=merged_array(old.amenity_bits, added.amenity_bits),
-        hours=merged_array(old.hours, added.hours),
-        presented=old.presented.patched(keep, added.presented, order),
+    before = _Columns(
+        old.ids, old.lon, old.lat, old.kinds, old.truck_spaces, old.amenity_bits, old.hours, old.presented
     )
-    return _assemble(revision, columns, district_bounds, areas)
+    return _assemble(revision, _merged(before, keep, added, order), district_bounds, areas)
 
 
 @dataclass(frozen=True)
@@ -149,6 +147,24 @@ class _Columns(Generic[P]):
     amenity_bits: NDArray[np.int64]
     hours: NDArray[np.object_]
     presented: P
+
+
+def _merged(before: _Columns[P], keep: IntArray, added: _Columns[P], order: IntArray) -> _Columns[P]:
+    """Every column as `concat(before[keep], added)[order]` (analysis.columns.patched_array)."""
+
+    def merged_array(old: NDArray[Any], new: NDArray[Any]) -> NDArray[Any]:
+        return patched_array(old, keep, new, order)
+
+    return _Columns(
+        ids=merged_array(before.ids, added.ids),
+        lon=merged_array(before.lon, added.lon),
+        lat=merged_array(before.lat, added.lat),
+        kinds=merged_array(before.kinds, added.kinds),
+        truck_spaces=merged_array(before.truck_spaces, added.truck_spaces),
+        amenity_bits=merged_array(before.amenity_bits, added.amenity_bits),
+        hours=merged_array(before.hours, added.hours),
+        presented=before.presented.patched(keep, added.presented, order),
+    )
 
 
 def _columns(

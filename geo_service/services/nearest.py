@@ -104,15 +104,16 @@ class NearestService(Generic[P]):
         return True
 
     def _rebuild(self, conn: Connection, revision: int) -> bool:
-        rows = facility_queries.open_facilities(conn)
         bounds, areas = data_extent(conn), region_extents(conn)
+        chunks = facility_queries.open_facility_chunks(conn, self.settings.index_read_chunk_rows)
         gc.unfreeze()
-        self.snapshot = build_snapshot(rows, revision, bounds, self.settings.holiday_country, self.prepare, areas)
+        snapshot = build_snapshot(chunks, revision, bounds, self.settings.holiday_country, self.prepare, areas)
+        self.snapshot = snapshot
         # The snapshot lives until the next edit: keep the collector from re-scanning it on every
         # generation-2 pass (with 186,000 facilities that scan costs more than the queries).
         gc.collect()
         gc.freeze()
-        log.info("nearest index: %d open facilities at data revision %d", len(rows), revision)
+        log.info("nearest index: %d open facilities at data revision %d", len(snapshot), revision)
         return True
 
     def find(self, query: NearestQuery) -> NearestResult[P]:
