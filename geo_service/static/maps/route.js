@@ -160,14 +160,14 @@
       })
         .then(function (r) {
           return r.json().then(function (answer) {
-            if (!r.ok) throw new Error(answer.detail && answer.detail[0] ? answer.detail[0].msg : String(r.status));
+            if (!r.ok) throw GM.apiError(answer, r.status);
             return answer;
-          });
+          }, function () { throw GM.apiError(null, r.status); });
         })
         .then(show)
         .catch(function (err) {
           if (err.name === 'AbortError') return;
-          status.textContent = err.message;
+          status.textContent = GM.failText(err);
           status.scrollIntoView({block: 'nearest'});
           list.replaceChildren();
           results.clearLayers();
