@@ -147,3 +147,43 @@ def test_an_unknown_language_is_a_named_422(hours_client: TestClient) -> None:
     response = hours_client.get("/api/v1/facilities/nearest", params={"lon": ORIGIN[0], "lat": ORIGIN[1], "lang": "fr"})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "lang"]
+
+
+def test_map_cards_say_the_same_words_as_the_nearest_answer(hours_client: TestClient, empty_engine: Engine) -> None:
+    """The viewport feed and the embedded markers of the map pages word the hours from the same parse, and say
+    a suspended facility is suspended (not "closed", which now means closed for the night)."""
+    paused = FacilityRecord(
+        code="PAUSED",
+        kind="station",
+        name="PAUSED 驿站",
+        district_adcode="371602",
+        lon=ORIGIN[0],
+        lat=ORIGIN[1] + 0.001,
+        opening_hours=HOURS["SPLIT"],
+        status="temporarily_closed",
+    )
+    with empty_engine.begin() as conn:
+        insert_facilities(conn, [paused])
+    for lang, suspended in (("zh", "暂停服务"), ("en", "Suspended")):
+        nearest = _words(hours_client, lang=lang)
+        feed = hours_client.get("/maps/data/facilities", params={"bbox": "117.5,37.0,118.5,37.8", "lang": lang})
+        cards = {f["properties"]["code"]: f["properties"] for f in feed.json()["features"]}
+        assert {code: cards[code]["hours_text"] for code in HOURS} == {code: nearest[code][0] for code in HOURS}
+        assert (cards["PAUSED"]["state"], cards["PAUSED"]["state_text"]) == ("suspended", suspended)
+        assert cards["PAUSED"]["hours_text"] == nearest["SPLIT"][0]
+        page = hours_client.get("/maps/public", params={"lang": lang}).text
+        assert f'"state_text":"{suspended}"' in page and f'"hours_text":"{nearest["SPLIT"][0]}"' in page
+        assert "已关闭" not in page
+
+
+def test_errors_name_a_code_that_pages_word_in_their_language(hours_client: TestClient) -> None:
+    from geo_service.maps.i18n import STRINGS
+
+    far = hours_client.get("/api/v1/facilities/nearest", params={"lon": 100.0, "lat": 30.0})
+    assert far.status_code == 422
+    assert far.json()["detail"][0]["code"] == "outside_service_area"
+    one_point = hours_client.post("/api/v1/facilities/along-route", json={"route": "117.9,37.38"})
+    assert one_point.status_code == 422
+    assert one_point.json()["detail"][0]["code"] == "route_too_few_points"
+    for lang in ("zh", "en"):  # every code the API names has the page's words
+        assert STRINGS[lang]["error_outside_service_area"] and STRINGS[lang]["error_route_too_few_points"]

@@ -24,7 +24,7 @@ def facilities_along_route(spec: AlongRouteSpec, request: Request) -> Response:
     try:
         result = along_route(request.app.state.nearest, spec, request.app.state.roads)
     except InvalidParameter as exc:  # every parameter arrives in the JSON body
-        raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
+        raise InvalidParameter(exc.parameter, exc.message, location="body", code=exc.code) from exc
     return Response(
         _collection(result, spec, request.app.state.settings.nav_app_name), media_type="application/geo+json"
     )

@@ -47,7 +47,14 @@ _EN_ACCESS = {
     "id_card": "Union card or ID card",
     "app_qr": "Scan the QR code",
 }
-_EN_STATUSES = {"open": "Open", "temporarily_closed": "Temporarily closed", "closed": "Closed", "planned": "Planned"}
+#: Statuses as the console and the spreadsheets name them (geo_service.vocab in Chinese) ...
+EN_STATUSES = {"open": "Open", "temporarily_closed": "Temporarily closed", "closed": "Closed", "planned": "Planned"}
+#: ... and as riders read them on the maps, in the words of the facility states (analysis.hours_text): "closed"
+#: for good is not the "closed" of a station outside its hours.
+_MAP_STATUSES = {
+    "zh": {"open": "开放", "temporarily_closed": "暂停服务", "closed": "已撤销", "planned": "规划中"},
+    "en": {"open": "Open", "temporarily_closed": "Suspended", "closed": "Withdrawn", "planned": "Planned"},
+}
 
 LABELS: Final = MappingProxyType(
     {
@@ -55,9 +62,9 @@ LABELS: Final = MappingProxyType(
             "kinds": dict(vocab.KINDS),
             "amenities": dict(vocab.AMENITIES),
             "access": dict(vocab.ACCESS_METHODS),
-            "statuses": dict(vocab.STATUSES),
+            "statuses": _MAP_STATUSES["zh"],
         },
-        "en": {"kinds": _EN_KINDS, "amenities": _EN_AMENITIES, "access": _EN_ACCESS, "statuses": _EN_STATUSES},
+        "en": {"kinds": _EN_KINDS, "amenities": _EN_AMENITIES, "access": _EN_ACCESS, "statuses": _MAP_STATUSES["en"]},
     }
 )
 
@@ -183,6 +190,13 @@ _ZH = {
     "error_lon": "这个位置不在服务范围内：请在地图上点选服务区域内的位置。",
     "error_lat": "这个位置不在服务范围内：请在地图上点选服务区域内的位置。",
     "error_route": "无法读取这条路线：请粘贴 GeoJSON 线、编码折线、GPX 内容，或 经度,纬度;经度,纬度…",
+    "error_route_unreadable": "无法读取这条路线：请粘贴 GeoJSON 线、编码折线、GPX 内容，或 经度,纬度;经度,纬度…",
+    "error_route_too_few_points": "路线至少需要两个不同的点：请粘贴路线或在地图上画出。",
+    "error_route_too_many_points": "路线的点太多：请简化后再试。",
+    "error_route_coordinates": "路线坐标无效：应为经度、纬度（度）。",
+    "error_route_too_wide": "路线跨度太大：请分段查询。",
+    "error_route_too_long": "路线太长：请分段查询。",
+    "error_outside_service_area": "这个位置不在服务范围内：请在地图上点选服务区域内的位置。",
     "error_buffer_m": "路线两侧距离超出允许范围，请改小一些。",
     "error_crs": "坐标系无效，请重新选择。",
     "error_detour": "本服务器没有路网，无法计算绕行距离。",
@@ -319,6 +333,15 @@ _EN = {
     "error_route": (
         "Could not read this route: paste a GeoJSON line, an encoded polyline, GPX content, or lon,lat;lon,lat…"
     ),
+    "error_route_unreadable": (
+        "Could not read this route: paste a GeoJSON line, an encoded polyline, GPX content, or lon,lat;lon,lat…"
+    ),
+    "error_route_too_few_points": "A route needs at least two distinct points: paste one or draw it on the map.",
+    "error_route_too_many_points": "The route has too many points: simplify it and try again.",
+    "error_route_coordinates": "The route's coordinates are not valid: give lon, lat in degrees.",
+    "error_route_too_wide": "The route spans too far: search it in parts.",
+    "error_route_too_long": "The route is too long: search it in parts.",
+    "error_outside_service_area": "This position is outside the service area: tap a point inside it on the map.",
     "error_buffer_m": "The distance either side is too large: make it smaller.",
     "error_crs": "Unknown coordinate system: choose one again.",
     "error_detour": "This server has no road network, so detours cannot be measured.",

@@ -225,4 +225,5 @@ class NearestService(Generic[P]):
             "lon" if not served_west <= lon <= served_east else "lat",  # the coordinate that is outside
             f"({query.lon}, {query.lat}) is outside the service area "
             f"(lon {west:.2f}–{east:.2f}, lat {south:.2f}–{north:.2f}){hint}",
+            code="outside_service_area",
         )

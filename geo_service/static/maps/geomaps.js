@@ -65,11 +65,14 @@
   };
 
   /** An Error whose message is what the page says about a failed API answer, in the page's language: keyed
-   *  by the parameter the error names (`detail[].loc`) or by the HTTP status, never the API's English text. */
+   *  by the error's code (`detail[].code`), the parameter it names (`detail[].loc`) or the HTTP status, never
+   *  by the API's text. */
   GM.apiError = function (body, status) {
     var S = page.S, detail = body && Array.isArray(body.detail) ? body.detail[0] : null;
     var loc = detail && Array.isArray(detail.loc) ? detail.loc[detail.loc.length - 1] : null;
-    var text = (loc && S['error_' + loc]) || S['error_' + status] || (status >= 500 ? S.error_server : S.error_request);
+    var code = detail && typeof detail.code === 'string' ? detail.code : null;
+    var text = (code && S['error_' + code]) || (loc && S['error_' + loc]) || S['error_' + status] ||
+      (status >= 500 ? S.error_server : S.error_request);
     var error = new Error(text);
     error.localised = true;
     return error;
