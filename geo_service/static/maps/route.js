@@ -150,7 +150,8 @@
         buffer_m: Number(buffer.value) || cfg.buffer_m,
         kind: cfg.kinds,
         limit: cfg.limit,
-        include_route: true
+        include_route: true,
+        lang: state.cfg.lang
       };
       fetch(state.cfg.api.along_route, {
         method: 'POST',
