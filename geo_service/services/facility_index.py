@@ -69,6 +69,8 @@ class FacilitySnapshot(Generic[P]):
     _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # position → the StateAt of its current memoised state (it depends on the state and its change only)
+    _full: dict[int, StateAt] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -78,8 +80,13 @@ class FacilitySnapshot(Generic[P]):
         return self._state_and_change(position, wall_clock)[0]
 
     def state(self, position: int, wall_clock: datetime) -> StateAt:
-        """facility_state of one (open) facility: open/closed/unknown, when that changes and next opens."""
-        return facility_state(None, self.hours[position], wall_clock, self._state_and_change(position, wall_clock))
+        """facility_state of one (open) facility: open/closed/unknown, when that changes and next opens
+        (memoised with the open state: the words of a returned facility cost a lookup)."""
+        known = self._state_and_change(position, wall_clock)
+        full = self._full.get(position)
+        if full is None or full.changes_at != known[1] or full.state.value != known[0].value:
+            full = self._full[position] = facility_state(None, self.hours[position], wall_clock, known)
+        return full
 
     def _state_and_change(self, position: int, wall_clock: datetime) -> tuple[OpenState, datetime | None]:
         known = self._states.get(position)

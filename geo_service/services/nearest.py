@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Generic, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -66,6 +67,12 @@ class HitWords(NamedTuple):
     hours_text: str
     state_text: str
     changes_at: str | None  # ISO 8601 with the service zone's offset; None: it does not change
+
+
+@lru_cache(maxsize=4096)
+def _iso(wall_clock: datetime, zone: ZoneInfo) -> str:
+    """A local wall-clock time as ISO 8601 with the zone's offset (few distinct change times: memoised)."""
+    return wall_clock.replace(tzinfo=zone).isoformat()
 
 
 @dataclass(slots=True)
@@ -128,7 +135,7 @@ class NearestService(Generic[P]):
         """HitWords of a returned facility: the state is the index's (memoised), the hours text is rendered once
         per distinct hours string and language (hours_words), so words cost only the returned features."""
         state = snapshot.state(position, wall_clock)
-        change = None if state.changes_at is None else state.changes_at.replace(tzinfo=self.zone).isoformat()
+        change = None if state.changes_at is None else _iso(state.changes_at, self.zone)
         hours = hours_words(snapshot.hours_text[position], self.settings.holiday_country, lang)
         return HitWords(hours, state_words(state, wall_clock, lang), change)
 

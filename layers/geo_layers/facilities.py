@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -138,8 +139,10 @@ class NearestFeatures:
         return self._prefixes[position] + extra.encode()
 
 
+@lru_cache(maxsize=8192)
 def _words_json(hours_text: str, state_text: str, changes_at: str | None) -> str:
-    """The words members of a nearest feature (JSON strings; changes_at may be null)."""
+    """The words members of a nearest feature (JSON strings; changes_at may be null). Features share few
+    distinct words at any moment, so the encoding is memoised."""
     hours, state, changes = (orjson.dumps(word).decode() for word in (hours_text, state_text, changes_at))
     return f',"hours_text":{hours},"state_text":{state},"changes_at":{changes}'
 
