@@ -12,11 +12,12 @@ class GeoServiceError(Exception):
 class InvalidParameter(GeoServiceError):
     """A request parameter has an unacceptable value; `parameter` names it for the 422 body."""
 
-    def __init__(self, parameter: str, message: str, location: str = "query") -> None:
+    def __init__(self, parameter: str, message: str, location: str = "query", code: str | None = None) -> None:
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
         self.message = message
         self.location = location  # where the parameter was sent: query or body
+        self.code = code  # what is wrong, for pages that word it in their language (e.g. route_too_few_points)
 
 
 class NotFound(GeoServiceError):

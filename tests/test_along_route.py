@@ -153,3 +153,13 @@ def test_bad_numbers_and_codes_are_422(route_client: TestClient) -> None:
     assert "km" in _refused(route_client, {"route": long_route})["detail"][0]["msg"]
     huge = {"type": "LineString", "coordinates": [[118.0, 37.3 + i * 1e-5] for i in range(100_000)]}
     assert "at most 20000" in _refused(route_client, {"route": huge})["detail"][0]["msg"]
+
+
+@pytest.mark.parametrize(("lang", "unknown"), [("zh", "营业时间未知"), ("en", "Hours unknown")])
+def test_stations_along_say_their_hours_in_words(route_client: TestClient, lang: str, unknown: str) -> None:
+    body = _along(route_client, route={"type": "LineString", "coordinates": ROUTE}, lang=lang)
+    words = {
+        (f["properties"]["hours_text"], f["properties"]["state_text"], f["properties"]["changes_at"])
+        for f in body["features"]
+    }
+    assert words == {(unknown, unknown, None)}  # the fixture's stations have no hours

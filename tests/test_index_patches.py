@@ -121,6 +121,7 @@ def _assert_same_snapshot(patched: NearestService[NearestFeatures], rebuilt: Nea
         assert np.array_equal(getattr(a, column), getattr(b, column)), column
     assert a.amenity_counts == b.amenity_counts and a.bounds == b.bounds
     assert all(x is y for x, y in zip(a.hours, b.hours, strict=True))  # one parse per distinct string
+    assert list(a.hours_text) == list(b.hours_text)  # the stored strings, for the words
     origin = ("117.9", "37.4")
     for position in range(len(a)):
         args = {

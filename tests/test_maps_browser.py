@@ -18,9 +18,11 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from geo_layers.units import distance_text
 from geo_service.analysis.crs import wgs84_to_gcj02
 from geo_service.db.engine import make_engine
 from geo_service.db.models import Facility
+from geo_service.maps.i18n import STRINGS
 from geo_service.maps.render import render_site
 from geo_service.queries.facilities import insert_facilities
 from geo_service.queries.facility_edits import facility_id_by_code
@@ -29,6 +31,7 @@ from geo_service.records import FacilityRecord
 from geo_service.settings import Settings
 from tests import browser
 from tests.databases import BACKENDS, loaded_database
+from tests.test_maps_layers import DISTANCES
 
 PAYLOADS = ["<img src=x onerror=alert(1)>", "${alert(1)}", "`);alert(1);//", "</script><script>alert(1)</script>"]
 XSS_POINT = (117.95, 37.45)
@@ -127,6 +130,11 @@ def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewpo
     ids = page.eval_on_selector_all(".gm-result", "items => items.map(i => Number(i.dataset.id))")
     assert ids == [f["id"] for f in api["features"]]
     assert page.locator(".leaflet-marker-icon.gm-marker").count() == len(ids)
+    hours = page.eval_on_selector_all(
+        ".gm-result .gm-card", "cards => cards.map(c => c.querySelector('.gm-row-text').textContent)"
+    )
+    assert hours == [f["properties"]["hours_text"] for f in api["features"]]  # words, not opening_hours syntax
+    assert page.locator(".gm-result .gm-open").count() == len(ids)  # every card says its state in words
     browser.screenshot(shown, f"nearby-{viewport}-{servers.backend}")
     page.click("button.gm-chip:has-text('卫生间')")
     page.wait_for_function("() => document.body.dataset.loaded && location.search.includes('amenity=toilet')")
@@ -145,6 +153,24 @@ def test_nearby_page_uses_the_browser_position(context, servers) -> None:
     assert "lon=117.97" in shown.page.url
     _clean(shown)
     shown.page.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_words_api_errors_and_distances_in_its_language(context, servers, lang: str) -> None:
+    """An error of the nearest API reads in the page's language (keyed by its code, not the API's English
+    text), and the page script writes distances as the server does (geo_layers.units.distance_text)."""
+    shown = browser.open_page(context, f"{servers.plain}/maps/nearby?lang={lang}&lon=100&lat=30", browser.PHONE)
+    page, words = shown.page, STRINGS[lang]
+    page.wait_for_function(
+        "text => document.querySelector('.gm-nb-status').textContent === text", arg=words["error_outside_service_area"]
+    )
+    metres = [row[0] for row in DISTANCES]
+    written = page.evaluate("ms => ms.map(m => GeoMaps.formatDistance(m))", metres)
+    assert written == [row[1 if lang == "zh" else 2] for row in DISTANCES]
+    assert written == [distance_text(m, words) for m in metres]
+    browser.screenshot(shown, f"nearby-error-{lang}-{servers.backend}")
+    _clean(shown)
+    page.close()
 
 
 def _pages_with_hostile_names(servers: dict[str, str], site: Path) -> list[str]:

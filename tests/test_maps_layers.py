@@ -21,6 +21,7 @@ from geo_layers.navigation import encode_label, format_point, navigation_links
 from geo_layers.registry import LAYERS, REGISTRY
 from geo_layers.spec import Source
 from geo_layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
+from geo_layers.units import distance_text
 from geo_service import vocab
 from geo_service.analysis.crs import wgs84_to_gcj02
 from geo_service.errors import InvalidParameter
@@ -60,8 +61,34 @@ def test_registry_is_frozen_and_titles_exist_in_both_languages() -> None:
         REGISTRY["x"] = REGISTRY["facilities"]  # type: ignore[index]
     assert set(REGISTRY) >= {"facilities", "districts", "service_areas", "station_density", "gaps", "suggested_sites"}
     for spec in REGISTRY.values():
-        assert spec.title("zh", radius_m=1000, count=10) and spec.title("en", radius_m=1000, count=10)
-    assert REGISTRY["service_areas"].title("en", radius_m=1500) == "Service radius 1500 m"
+        assert spec.title("zh", radius_m=1000, radius="1 公里", count=10)
+        assert spec.title("en", radius_m=1000, radius="1 km", count=10)
+    radius = distance_text(1500, STRINGS["en"])
+    assert REGISTRY["service_areas"].title("en", radius_m=1500, radius=radius) == "Service radius 1.5 km"
+
+
+#: metres → the page's words, one unit style per language (the page script writes the same: test_maps_browser)
+DISTANCES = [
+    (0, "0 米", "0 m"),
+    (12.4, "12 米", "12 m"),
+    (850, "850 米", "850 m"),
+    (999.4, "999 米", "999 m"),
+    (999.5, "1 公里", "1 km"),
+    (1000, "1 公里", "1 km"),
+    (1049, "1 公里", "1 km"),
+    (1050, "1.1 公里", "1.1 km"),
+    (2300, "2.3 公里", "2.3 km"),
+    (12_345, "12.3 公里", "12.3 km"),
+    (99_949, "99.9 公里", "99.9 km"),
+    (99_950, "100 公里", "100 km"),
+    (186_400, "186 公里", "186 km"),
+]
+
+
+@pytest.mark.parametrize(("metres", "zh", "en"), DISTANCES)
+def test_one_unit_style_per_language(metres: float, zh: str, en: str) -> None:
+    assert distance_text(metres, STRINGS["zh"]) == zh
+    assert distance_text(metres, STRINGS["en"]) == en
 
 
 def _ids(specs: list) -> list[str]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from geo_service.analysis.crs import wgs84_to_gcj02
+from geo_service.maps.i18n import STRINGS
 from tests import browser
 from tests.databases import BACKENDS, loaded_database
 
@@ -132,7 +133,8 @@ def test_hostile_input_reads_literally_and_english_with_lang_en(context, base) -
     page.wait_for_function(WAIT_ANSWER)
     one_point = page.text_content(".gm-nb-status")
     assert refused and one_point and refused != one_point, (refused, one_point)
-    assert " / " in one_point  # the API's message, Chinese first, shown as text
+    assert one_point == STRINGS["en"]["error_route_too_few_points"]  # keyed by the error's code, in English
+    assert refused == STRINGS["en"]["error_route_unreadable"]
     browser.screenshot(shown, "route-phone-en-error")
     _clean(shown)
     page.close()

@@ -9,6 +9,7 @@ Chinese calendar of the `opening_hours` library (country code CN by default).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
@@ -75,3 +76,45 @@ def state_with_next_change(hours: OpeningHours | None, wall_clock: datetime) -> 
     if hours is None:
         return OpenState.UNKNOWN, None
     return state_at(hours, wall_clock), hours.next_change(wall_clock)
+
+
+class FacilityState(StrEnum):
+    """What a rider is told about a facility: its hours' state, or why it is not serving at all."""
+
+    OPEN = "open"
+    CLOSED = "closed"  # outside its hours: it opens again
+    UNKNOWN = "unknown"
+    SUSPENDED = "suspended"  # status temporarily_closed
+    WITHDRAWN = "withdrawn"  # status closed: shut down for good
+    PLANNED = "planned"
+
+
+_NOT_SERVING = {
+    "temporarily_closed": FacilityState.SUSPENDED,
+    "closed": FacilityState.WITHDRAWN,
+    "planned": FacilityState.PLANNED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StateAt:
+    """A facility's state at a wall-clock time, when it next changes and (closed) when it next opens."""
+
+    state: FacilityState
+    changes_at: datetime | None = None  # naive local time; None: never (24/7, unknown, not serving)
+    opens_at: datetime | None = None  # the change, when it is to open
+
+
+def facility_state(
+    status: str | None,
+    hours: OpeningHours | None,
+    wall_clock: datetime,
+    known: tuple[OpenState, datetime | None] | None = None,
+) -> StateAt:
+    """The one derivation of a facility's state: its status first (suspended, withdrawn, planned), then its
+    hours at `wall_clock`. `known` is a state_with_next_change already evaluated (the nearest index's memo)."""
+    if status is not None and status in _NOT_SERVING:
+        return StateAt(_NOT_SERVING[status])
+    state, change = known if known is not None else state_with_next_change(hours, wall_clock)
+    opens = change if state is OpenState.CLOSED and change and state_at(hours, change) is OpenState.OPEN else None
+    return StateAt(FacilityState(state.value), change, opens)

@@ -10,6 +10,7 @@ from geo_layers.facilities import NearestFeatures, collection_bytes
 from geo_layers.navigation import format_point
 from geo_service.errors import InvalidParameter
 from geo_service.services.along_route import AlongRouteResult, AlongRouteSpec, along_route
+from geo_service.services.nearest import NearestService
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
 
@@ -24,14 +25,15 @@ def facilities_along_route(spec: AlongRouteSpec, request: Request) -> Response:
     try:
         result = along_route(request.app.state.nearest, spec, request.app.state.roads)
     except InvalidParameter as exc:  # every parameter arrives in the JSON body
-        raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
-    return Response(
-        _collection(result, spec, request.app.state.settings.nav_app_name), media_type="application/geo+json"
-    )
+        raise InvalidParameter(exc.parameter, exc.message, location="body", code=exc.code) from exc
+    return Response(_collection(request.app.state.nearest, result, spec), media_type="application/geo+json")
 
 
-def _collection(result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec, app: str) -> bytes:
-    start = format_point(*result.start)
+Service = NearestService[NearestFeatures]
+
+
+def _collection(service: Service, result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec) -> bytes:
+    start, app, at = format_point(*result.start), service.settings.nav_app_name, result.evaluated_at
     features = [
         result.snapshot.presented.complete(
             hit.position,
@@ -43,6 +45,7 @@ def _collection(result: AlongRouteResult[NearestFeatures], spec: AlongRouteSpec,
             origin=start,
             along=(hit.along_m, hit.offset_m, hit.side),
             detour=hit.detour,
+            words=service.words(result.snapshot, hit.position, at, spec.lang),
         )
         for hit in result.hits
     ]

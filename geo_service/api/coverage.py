@@ -164,7 +164,7 @@ def _in_body() -> Iterator[None]:
     try:
         yield
     except InvalidParameter as exc:
-        raise InvalidParameter(exc.parameter, exc.message, location="body") from exc
+        raise InvalidParameter(exc.parameter, exc.message, location="body", code=exc.code) from exc
 
 
 ExportFormat = Literal["geojson", "gaps.geojson", "gpkg", "xlsx", "zip"]

@@ -46,8 +46,10 @@ ECHO_CHARS: Final = 200
 
 def _invalid_parameter(exc: Exception) -> JSONResponse | None:
     assert isinstance(exc, InvalidParameter)
-    body = {"detail": [{"loc": [exc.location, exc.parameter], "msg": clip(exc.message), "type": "value_error"}]}
-    return JSONResponse(body, status_code=422)
+    problem: dict[str, object] = {"loc": [exc.location, exc.parameter], "msg": clip(exc.message), "type": "value_error"}
+    if exc.code is not None:
+        problem["code"] = exc.code
+    return JSONResponse({"detail": [problem]}, status_code=422)
 
 
 _FILE_STATUS: tuple[tuple[type[FileRefused], int, str], ...] = (

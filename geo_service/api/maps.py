@@ -140,12 +140,13 @@ def viewport_data(
     ] = 0.5,
     kind: Annotated[list[str] | None, Query()] = None,
     district: Annotated[list[str] | None, Query()] = None,
+    lang: Annotated[Lang, Query(description="language of hours_text and state_text: zh (default) or en")] = "zh",
 ) -> Response:
     box = parse_bbox(bbox)
     if box is None:
         raise InvalidParameter("bbox", "required: minlon,minlat,maxlon,maxlat")
     query = MapQuery(kinds=tuple(kind or ()), districts=tuple(district or ()))
-    return GeoJSONResponse(viewport(conn, query, box, cell, settings, basemap(settings).crs))
+    return GeoJSONResponse(viewport(conn, query, box, cell, settings, basemap(settings).crs, lang))
 
 
 def _page(
@@ -189,7 +190,7 @@ def _context(request: Request, settings: Settings, name: MapName, lang: Lang, ch
             *([(words["route_link"], f"{root}/maps/route?lang={lang}")] if name == "nearby" else []),
             (words["language"], f"{root}/maps/{name}?{urlencode([*query, ('lang', other)])}"),
         ]
-    filters = urlencode([(k, v) for k, v in query if k in ("kind", "district")])
+    filters = urlencode([*((k, v) for k, v in query if k in ("kind", "district")), ("lang", lang)])
     statuses = ("open",) if name == "coverage" else SHOWN_STATUSES  # the planner map: the stations it counts
     shown = urlencode([("status", ",".join(statuses)), *((k, v) for k, v in query if k == "district" and v)])
     api = {

@@ -21,6 +21,7 @@ from starlette.types import Message, Scope, Send
 from geo_layers.facilities import NearestFeatures, collection_bytes
 from geo_layers.navigation import TRAVEL_MODES, TravelMode, format_point
 from geo_service.analysis.crs import COORD_SYSTEMS
+from geo_service.analysis.hours_text import Lang
 from geo_service.api import query_params as qp
 from geo_service.api.errors import error_response
 from geo_service.errors import InvalidParameter
@@ -31,6 +32,7 @@ from geo_service.settings import Settings
 
 NEAREST_PATH = "/api/v1/facilities/nearest"
 METRICS = ("straight", "network")
+LANGS: tuple[Lang, ...] = ("zh", "en")
 ROAD_QUERY = b"metric=network"  # such queries run in the thread pool
 Service = NearestService[NearestFeatures]
 _NUMBER, _LIST = {"type": "number"}, {"type": "array", "items": {"type": "string"}}
@@ -66,6 +68,12 @@ def _parameters(settings: Settings) -> dict[str, Any]:
                 "network build`), with network_distance_m, travel_time_s and snap_distance_m",
             ),
             ("profile", {"enum": list(PROFILES), "default": "ebike"}, False, "travel profile of metric=network"),
+            (
+                "lang",
+                {"enum": list(LANGS), "default": "zh"},
+                False,
+                "language of hours_text and state_text (zh: 周一至周五 08:30–12:00, 休息中（14:30 开门）; en)",
+            ),
         ]
     )
 
@@ -111,16 +119,17 @@ def answer(service: Service, raw_query: bytes, roads: NetworkService | None = No
         max_distance_m=qp.optional_float(params, "max_distance_m"),
     )
     mode: TravelMode = qp.choice(params, "mode", TRAVEL_MODES, "ride")  # type: ignore[assignment]
+    lang: Lang = qp.choice(params, "lang", LANGS, "zh")  # type: ignore[assignment]
     if qp.choice(params, "metric", METRICS, "straight") == "network":
         if roads is None:
             raise InvalidParameter("metric", "this server has no road network")
         profile = qp.choice(params, "profile", PROFILES, "ebike")
-        return _road_collection(find_by_road(service, roads, query, profile), mode, service.settings.nav_app_name)
-    return _collection(service.find(query), mode, service.settings.nav_app_name)
+        return _road_collection(service, find_by_road(service, roads, query, profile), mode, lang)
+    return _collection(service, service.find(query), mode, lang)
 
 
-def _collection(result: NearestResult[NearestFeatures], mode: TravelMode, app: str) -> bytes:
-    snapshot, origin = result.snapshot, result.origin
+def _collection(service: Service, result: NearestResult[NearestFeatures], mode: TravelMode, lang: Lang) -> bytes:
+    snapshot, origin, app, at = result.snapshot, result.origin, service.settings.nav_app_name, result.evaluated_at
     rider = format_point(*origin)
     features = [
         snapshot.presented.complete(
@@ -131,6 +140,7 @@ def _collection(result: NearestResult[NearestFeatures], mode: TravelMode, app: s
             mode=mode,
             app=app,
             origin=rider,
+            words=service.words(snapshot, hit.position, at, lang),
         )
         for hit in result.hits
     ]
@@ -142,8 +152,10 @@ def _collection(result: NearestResult[NearestFeatures], mode: TravelMode, app: s
     return collection_bytes(features, members)
 
 
-def _road_collection(result: RoadNearestResult[NearestFeatures], mode: TravelMode, app: str) -> bytes:
-    rider = format_point(*result.origin)
+def _road_collection(
+    service: Service, result: RoadNearestResult[NearestFeatures], mode: TravelMode, lang: Lang
+) -> bytes:
+    rider, app, at = format_point(*result.origin), service.settings.nav_app_name, result.located.wall_clock
     features = [
         result.snapshot.presented.complete(
             road.hit.position,
@@ -154,6 +166,7 @@ def _road_collection(result: RoadNearestResult[NearestFeatures], mode: TravelMod
             app=app,
             origin=rider,
             road=(road.network_distance_m, road.travel_time_s, road.facility_snap_m),
+            words=service.words(result.snapshot, road.hit.position, at, lang),
         )
         for road in result.hits
     ]

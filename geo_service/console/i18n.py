@@ -11,10 +11,11 @@ from types import MappingProxyType
 from typing import Final
 
 from geo_service import vocab
+from geo_service.maps.i18n import EN_STATUSES, Lang
 from geo_service.maps.i18n import LABELS as MAP_LABELS
-from geo_service.maps.i18n import Lang
 
 _EN_CODES: dict[str, dict[str, str]] = {
+    "statuses": EN_STATUSES,
     "host_types": {
         "union_built": "Built by the union",
         "bank": "Bank branch",
@@ -68,6 +69,7 @@ _EN_CODES: dict[str, dict[str, str]] = {
     },
 }
 _ZH_CODES: dict[str, dict[str, str]] = {
+    "statuses": dict(vocab.STATUSES),
     "host_types": dict(vocab.HOST_TYPES),
     "report_kinds": dict(vocab.REPORT_KINDS),
     "report_statuses": dict(vocab.REPORT_STATUSES),
@@ -76,7 +78,7 @@ _ZH_CODES: dict[str, dict[str, str]] = {
     "entities": dict(vocab.AUDIT_ENTITIES),
     "actions": dict(vocab.AUDIT_ACTIONS),
 }
-#: code list → code → label, per language (kinds, amenities, access, statuses as on the maps)
+#: code list → code → label, per language (kinds, amenities, access as on the maps; statuses as the spreadsheets)
 CODE_LABELS: Final[Mapping[Lang, Mapping[str, Mapping[str, str]]]] = MappingProxyType(
     {"zh": {**MAP_LABELS["zh"], **_ZH_CODES}, "en": {**MAP_LABELS["en"], **_EN_CODES}}
 )

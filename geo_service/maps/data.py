@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from geo_layers.display import DisplayCrs
-from geo_layers.facility_markers import cluster_features, marker_features
+from geo_layers.facility_markers import CardWords, cluster_features, marker_features
 from geo_service.analysis.crs import to_wgs84
-from geo_service.analysis.hours import local_time, parse_hours, state_at
+from geo_service.analysis.hours import FacilityState, facility_state, local_time, parse_hours, state_at
+from geo_service.analysis.hours_text import Lang, hours_words, state_words
 from geo_service.errors import InvalidParameter
 from geo_service.queries.facilities import FacilityFilter
 from geo_service.services import facilities as facility_service
@@ -23,6 +24,7 @@ from geo_service.settings import Settings
 
 #: What the public sees: facilities that exist now (closed and planned ones are for editors and planners).
 SHOWN_STATUSES = ("open", "temporarily_closed")
+_TIMED = (FacilityState.OPEN, FacilityState.CLOSED, FacilityState.UNKNOWN)  # states a static page leaves out
 _BBOX_PAD_DEG = 0.01  # covers the GCJ-02 → WGS-84 change of a viewport's corners (≈ 530 m in Binzhou)
 
 
@@ -61,8 +63,32 @@ def open_states(rows: Sequence[Mapping[Any, Any]], settings: Settings, now: date
     return [states[row["opening_hours"]] if row["status"] == "open" else "closed" for row in rows]
 
 
+def card_words(
+    rows: Sequence[Mapping[Any, Any]], settings: Settings, lang: Lang, now: datetime | None = None, *, live: bool = True
+) -> list[CardWords]:
+    """The hours and the state of each row in words (analysis.hours.facility_state, as the nearest answer);
+    each distinct (status, hours) pair is evaluated once. `live=False` (a static export) keeps the hours
+    and the states that do not depend on the time (suspended, withdrawn) and leaves open/closed out."""
+    zone = ZoneInfo(settings.timezone)
+    wall_clock = local_time(now or datetime.now(zone), zone)
+    country = settings.holiday_country
+    known: dict[tuple[str, str | None], CardWords] = {}
+    for status, hours in {(row["status"], row["opening_hours"]) for row in rows}:
+        state = facility_state(status, parse_hours(hours, country), wall_clock)
+        timeless = live or state.state not in _TIMED
+        code, text = (state.state.value, state_words(state, wall_clock, lang)) if timeless else (None, None)
+        known[status, hours] = CardWords(hours_words(hours, country, lang), code, text)
+    return [known[row["status"], row["opening_hours"]] for row in rows]
+
+
 def embedded_markers(
-    conn: Connection, filters: FacilityFilter, settings: Settings, crs: DisplayCrs, *, with_hours: bool = True
+    conn: Connection,
+    filters: FacilityFilter,
+    settings: Settings,
+    crs: DisplayCrs,
+    lang: Lang = "zh",
+    *,
+    with_hours: bool = True,
 ) -> list[dict[str, Any]] | None:
     """Every matching facility as marker features, or None when there are more than a page may embed.
 
@@ -72,7 +98,8 @@ def embedded_markers(
     if page.matched > limit:
         return None
     states: list[str | None] = list(open_states(page.rows, settings)) if with_hours else [None] * len(page.rows)
-    return marker_features(page.rows, states, crs=crs)
+    words = card_words(page.rows, settings, lang, live=with_hours)
+    return marker_features(page.rows, states, crs=crs, words=words)
 
 
 def viewport(
@@ -82,6 +109,7 @@ def viewport(
     cell_deg: float,
     settings: Settings,
     crs: DisplayCrs,
+    lang: Lang = "zh",
 ) -> dict[str, Any]:
     """The facilities in a viewport given in the basemap's coordinates: markers when there are at most
     map_viewport_max_features, else grid clusters (count per cell) whose counts add up to the total.
@@ -93,7 +121,7 @@ def viewport(
     if matched > settings.map_viewport_max_features:
         return {"mode": "clusters", "numberMatched": matched, "clusters": cluster_features(cells, crs=crs)}
     rows = facility_service.matching_page(conn, filters, max(matched, 1)).rows
-    features = marker_features(rows, open_states(rows, settings), crs=crs)
+    features = marker_features(rows, open_states(rows, settings), crs=crs, words=card_words(rows, settings, lang))
     return {"mode": "features", "numberMatched": len(features), "features": features}
 
 

@@ -47,7 +47,14 @@ _EN_ACCESS = {
     "id_card": "Union card or ID card",
     "app_qr": "Scan the QR code",
 }
-_EN_STATUSES = {"open": "Open", "temporarily_closed": "Temporarily closed", "closed": "Closed", "planned": "Planned"}
+#: Statuses as the console and the spreadsheets name them (geo_service.vocab in Chinese) ...
+EN_STATUSES = {"open": "Open", "temporarily_closed": "Temporarily closed", "closed": "Closed", "planned": "Planned"}
+#: ... and as riders read them on the maps, in the words of the facility states (analysis.hours_text): "closed"
+#: for good is not the "closed" of a station outside its hours.
+_MAP_STATUSES = {
+    "zh": {"open": "开放", "temporarily_closed": "暂停服务", "closed": "已撤销", "planned": "规划中"},
+    "en": {"open": "Open", "temporarily_closed": "Suspended", "closed": "Withdrawn", "planned": "Planned"},
+}
 
 LABELS: Final = MappingProxyType(
     {
@@ -55,9 +62,9 @@ LABELS: Final = MappingProxyType(
             "kinds": dict(vocab.KINDS),
             "amenities": dict(vocab.AMENITIES),
             "access": dict(vocab.ACCESS_METHODS),
-            "statuses": dict(vocab.STATUSES),
+            "statuses": _MAP_STATUSES["zh"],
         },
-        "en": {"kinds": _EN_KINDS, "amenities": _EN_AMENITIES, "access": _EN_ACCESS, "statuses": _EN_STATUSES},
+        "en": {"kinds": _EN_KINDS, "amenities": _EN_AMENITIES, "access": _EN_ACCESS, "statuses": _MAP_STATUSES["en"]},
     }
 )
 
@@ -77,7 +84,7 @@ _ZH = {
     "locate_failed": "无法获取位置：请允许定位，或在地图上点选位置。",
     "tiles_failed": "底图加载失败，设施和功能仍可使用。",
     "open": "营业中",
-    "closed": "已关闭",
+    "closed": "休息中",
     "unknown": "营业时间未知",
     "hours": "开放时间",
     "access": "进入方式",
@@ -122,7 +129,7 @@ _ZH = {
     "covered_area": "面积覆盖 {p:.1f}%",
     "covered_demand": "需求覆盖 {p:.1f}%",
     "district_sites": "建议新址 {n} 处",
-    "gaps_legend": "斜线：{r:g} 米内没有驿站",
+    "gaps_legend": "斜线：{r}内没有驿站",
     "sites_legend": "绿点：建议新址，虚线圈为服务半径",
     "areas_legend": "红圈：已有驿站的服务半径",
     "planner_form": "分析设置",
@@ -152,7 +159,7 @@ _ZH = {
     "preset_shandong-urban": "城区标准（500 米）",
     "preset_shandong-dense": "密集区标准（250 米）",
     "preset_ebike-10": "电动车 10 分钟（3 公里）",
-    "preset_custom": "自定义（{r:g} 米）",
+    "preset_custom": "自定义（{r}）",
     "radius": "服务半径",
     "districts": "区县地图",
     "whole_city": "全市",
@@ -180,6 +187,26 @@ _ZH = {
     "side_right": "在行进方向右侧",
     "route_start": "起点",
     "osm_credit": "道路数据 © OpenStreetMap 贡献者（ODbL 许可）",
+    "error_lon": "这个位置不在服务范围内：请在地图上点选服务区域内的位置。",
+    "error_lat": "这个位置不在服务范围内：请在地图上点选服务区域内的位置。",
+    "error_route": "无法读取这条路线：请粘贴 GeoJSON 线、编码折线、GPX 内容，或 经度,纬度;经度,纬度…",
+    "error_route_unreadable": "无法读取这条路线：请粘贴 GeoJSON 线、编码折线、GPX 内容，或 经度,纬度;经度,纬度…",
+    "error_route_too_few_points": "路线至少需要两个不同的点：请粘贴路线或在地图上画出。",
+    "error_route_too_many_points": "路线的点太多：请简化后再试。",
+    "error_route_coordinates": "路线坐标无效：应为经度、纬度（度）。",
+    "error_route_too_wide": "路线跨度太大：请分段查询。",
+    "error_route_too_long": "路线太长：请分段查询。",
+    "error_outside_service_area": "这个位置不在服务范围内：请在地图上点选服务区域内的位置。",
+    "error_buffer_m": "路线两侧距离超出允许范围，请改小一些。",
+    "error_crs": "坐标系无效，请重新选择。",
+    "error_detour": "本服务器没有路网，无法计算绕行距离。",
+    "error_metric": "本服务器没有路网，无法按道路距离查找。",
+    "error_413": "路线太大，请缩短后再试。",
+    "error_429": "请求太频繁，请稍后再试。",
+    "error_503": "服务暂时不可用，请稍后再试。",
+    "error_server": "服务出错了，请稍后再试。",
+    "error_request": "请求无法完成，请调整条件后再试。",
+    "error_network": "网络连接失败，请检查网络后重试。",
 }
 _EN = {
     "public_title": "Union rest stations, rest bases and mediation centres",
@@ -242,7 +269,7 @@ _EN = {
     "covered_area": "area covered {p:.1f}%",
     "covered_demand": "demand reached {p:.1f}%",
     "district_sites": "{n} suggested sites",
-    "gaps_legend": "Hatched: no station within {r:g} m",
+    "gaps_legend": "Hatched: no station within {r}",
     "sites_legend": "Green dots: suggested sites, dashed circle their service radius",
     "areas_legend": "Red circles: service radius of existing stations",
     "planner_form": "Analysis settings",
@@ -273,7 +300,7 @@ _EN = {
     "preset_shandong-urban": "Urban rule (500 m)",
     "preset_shandong-dense": "Dense rule (250 m)",
     "preset_ebike-10": "10 minutes by e-bike (3 km)",
-    "preset_custom": "Custom ({r:g} m)",
+    "preset_custom": "Custom ({r})",
     "radius": "Service radius",
     "districts": "District maps",
     "whole_city": "Whole city",
@@ -301,6 +328,30 @@ _EN = {
     "side_right": "on your right",
     "route_start": "Start",
     "osm_credit": "Road data © OpenStreetMap contributors (ODbL)",
+    "error_lon": "This position is outside the service area: tap a point inside it on the map.",
+    "error_lat": "This position is outside the service area: tap a point inside it on the map.",
+    "error_route": (
+        "Could not read this route: paste a GeoJSON line, an encoded polyline, GPX content, or lon,lat;lon,lat…"
+    ),
+    "error_route_unreadable": (
+        "Could not read this route: paste a GeoJSON line, an encoded polyline, GPX content, or lon,lat;lon,lat…"
+    ),
+    "error_route_too_few_points": "A route needs at least two distinct points: paste one or draw it on the map.",
+    "error_route_too_many_points": "The route has too many points: simplify it and try again.",
+    "error_route_coordinates": "The route's coordinates are not valid: give lon, lat in degrees.",
+    "error_route_too_wide": "The route spans too far: search it in parts.",
+    "error_route_too_long": "The route is too long: search it in parts.",
+    "error_outside_service_area": "This position is outside the service area: tap a point inside it on the map.",
+    "error_buffer_m": "The distance either side is too large: make it smaller.",
+    "error_crs": "Unknown coordinate system: choose one again.",
+    "error_detour": "This server has no road network, so detours cannot be measured.",
+    "error_metric": "This server has no road network, so distances by road are not available.",
+    "error_413": "The route is too large: shorten it and try again.",
+    "error_429": "Too many requests: try again in a moment.",
+    "error_503": "The service is briefly unavailable: try again shortly.",
+    "error_server": "Something went wrong on the server: try again later.",
+    "error_request": "The request could not be completed: change the settings and try again.",
+    "error_network": "No connection: check the network and try again.",
 }
 STRINGS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"zh": _ZH, "en": _EN})
 

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from geo_layers.escape import html_text
+from geo_layers.units import distance_text
 from geo_service.maps.document import PageContext
 from geo_service.maps.i18n import strings
 from geo_service.services.planner import PlannerAnalysis, PlannerQuery
@@ -65,7 +66,7 @@ def _form(ctx: PageContext, data: PanelData, words: Mapping[str, str]) -> str:
     radius = data.analysis.radius
     options = [(name, words[f"preset_{name}"], name == radius.preset) for name in PRESETS]
     if radius.preset is None:
-        options.append(("", words["preset_custom"].format(r=radius.radius_m), True))
+        options.append(("", words["preset_custom"].format(r=distance_text(radius.radius_m, words)), True))
     chosen = set(data.query.districts)
     districts = [("", words["whole_city"], not chosen)]
     districts += [(adcode, name, adcode in chosen or name in chosen) for adcode, name in data.districts]

@@ -23,6 +23,7 @@ from geo_layers import districts
 from geo_layers.facility_markers import Markers, TileSource
 from geo_layers.spec import LayerSpec, Source, View
 from geo_layers.station_density import DistrictCounts
+from geo_layers.units import distance_text
 from geo_service import vocab
 from geo_service.errors import GeoServiceError
 from geo_service.maps import data
@@ -71,7 +72,8 @@ class Sources:
         return View(self.ctx.base.crs, strings(self.ctx.lang), self.radius_m)
 
     def title(self, spec: LayerSpec[Any]) -> str:
-        return spec.title(self.ctx.lang, radius_m=self.radius_m, count=self.plan_count)
+        radius = distance_text(self.radius_m, strings(self.ctx.lang))
+        return spec.title(self.ctx.lang, radius_m=self.radius_m, radius=radius, count=self.plan_count)
 
     def bounds(self) -> list[list[float]] | None:
         """The view to frame: the asked districts' outlines, else the embedded facilities or all the data."""
@@ -96,7 +98,9 @@ class Sources:
             return None
         filters = data.shown_filter(self.conn, self.query, kinds=self.kinds, statuses=self.statuses)
         with_hours = self.ctx.chrome != "static"
-        features = data.embedded_markers(self.conn, filters, self.settings, self.ctx.base.crs, with_hours=with_hours)
+        features = data.embedded_markers(
+            self.conn, filters, self.settings, self.ctx.base.crs, self.ctx.lang, with_hours=with_hours
+        )
         if features is None and self.ctx.chrome == "static":
             limit = self.settings.map_embed_max_features
             raise TooManyToEmbed(f"more than {limit} facilities for a static map; serve the live map instead")

@@ -63,6 +63,7 @@ class AlongRouteSpec(BaseModel):
         "Needs `geo-service network build`; `limit` may then be at most GEO_ROUTE_MAX_DETOURS",
     )
     profile: Literal["walk", "ebike", "drive", "truck"] = Field(default="drive", description="road profile of detour")
+    lang: Literal["zh", "en"] = Field(default="zh", description="language of hours_text and state_text")
     include_route: bool = Field(
         default=False, description="also return the route's vertices in WGS-84 (`route.coordinates`), for drawing it"
     )

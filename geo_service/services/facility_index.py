@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from geo_service import vocab
 from geo_service.analysis.bounds import Bounds, points_bounds, union_bounds
 from geo_service.analysis.columns import IntArray, objects, patched_array
-from geo_service.analysis.hours import OpenState, parse_hours, state_with_next_change
+from geo_service.analysis.hours import OpenState, StateAt, facility_state, parse_hours, state_with_next_change
 from geo_service.analysis.nearest import GeodesicKNN
 
 
@@ -59,6 +59,7 @@ class FacilitySnapshot(Generic[P]):
     amenity_bits: NDArray[np.int64]  # AMENITY_BIT mask per facility
     amenity_counts: Mapping[str | None, Mapping[int, int]]  # kind → amenity bit → facilities with it
     hours: NDArray[np.object_]  # OpeningHours or None per facility (object arrays patch in C)
+    hours_text: NDArray[np.object_]  # the opening_hours string per facility, as stored (for words)
     presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
@@ -68,18 +69,32 @@ class FacilitySnapshot(Generic[P]):
     _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # position → the StateAt of its current memoised state (it depends on the state and its change only)
+    _full: dict[int, StateAt] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.lon)
 
     def open_state(self, position: int, wall_clock: datetime) -> OpenState:
         """state_at for one facility at a naive local time, memoised until the next change."""
+        return self._state_and_change(position, wall_clock)[0]
+
+    def state(self, position: int, wall_clock: datetime) -> StateAt:
+        """facility_state of one (open) facility: open/closed/unknown, when that changes and next opens
+        (memoised with the open state: the words of a returned facility cost a lookup)."""
+        known = self._state_and_change(position, wall_clock)
+        full = self._full.get(position)
+        if full is None or full.changes_at != known[1] or full.state.value != known[0].value:
+            full = self._full[position] = facility_state(None, self.hours[position], wall_clock, known)
+        return full
+
+    def _state_and_change(self, position: int, wall_clock: datetime) -> tuple[OpenState, datetime | None]:
         known = self._states.get(position)
         if known is not None and known[1] <= wall_clock and (known[2] is None or wall_clock < known[2]):
-            return known[0]
+            return known[0], known[2]
         state, until = state_with_next_change(self.hours[position], wall_clock)
         self._states[position] = (state, wall_clock, until)
-        return state
+        return state, until
 
     def amenity_share(self, kind: str | None, mask: int) -> float:
         """Upper bound of the share of `kind` (None: all) having every amenity in `mask` (its rarest one's)."""
@@ -130,7 +145,15 @@ def patch_snapshot(
     keep = np.flatnonzero(~np.isin(old.ids, np.fromiter(changed_ids, dtype=np.int64, count=len(changed_ids))))
     order = np.argsort(np.concatenate((old.ids[keep], added.ids)), kind="stable")
     before = _Columns(
-        old.ids, old.lon, old.lat, old.kinds, old.truck_spaces, old.amenity_bits, old.hours, old.presented
+        ids=old.ids,
+        lon=old.lon,
+        lat=old.lat,
+        kinds=old.kinds,
+        truck_spaces=old.truck_spaces,
+        amenity_bits=old.amenity_bits,
+        hours=old.hours,
+        hours_text=old.hours_text,
+        presented=old.presented,
     )
     return _assemble(revision, _merged(before, keep, added, order), district_bounds, areas)
 
@@ -146,6 +169,7 @@ class _Columns(Generic[P]):
     truck_spaces: NDArray[np.int64]
     amenity_bits: NDArray[np.int64]
     hours: NDArray[np.object_]
+    hours_text: NDArray[np.object_]
     presented: P
 
 
@@ -163,6 +187,7 @@ def _merged(before: _Columns[P], keep: IntArray, added: _Columns[P], order: IntA
         truck_spaces=merged_array(before.truck_spaces, added.truck_spaces),
         amenity_bits=merged_array(before.amenity_bits, added.amenity_bits),
         hours=merged_array(before.hours, added.hours),
+        hours_text=merged_array(before.hours_text, added.hours_text),
         presented=before.presented.patched(keep, added.presented, order),
     )
 
@@ -178,6 +203,7 @@ def _columns(
         truck_spaces=np.array([row["truck_parking_spaces"] or 0 for row in rows], dtype=np.int64),
         amenity_bits=np.array([amenity_mask(row["amenities"] or []) for row in rows], dtype=np.int64),
         hours=objects(parse_hours(row["opening_hours"], holiday_country) for row in rows),
+        hours_text=objects(row["opening_hours"] for row in rows),
         presented=prepare(rows),
     )
 
@@ -201,6 +227,7 @@ def _assemble(
         amenity_bits=columns.amenity_bits,
         amenity_counts={kind: _amenity_counts(columns.amenity_bits, index.members) for kind, index in by_kind.items()},
         hours=columns.hours,
+        hours_text=columns.hours_text,
         presented=columns.presented,
         by_kind=by_kind,
         bounds=union_bounds(box for box in (district_bounds, points_bounds(lon, lat)) if box is not None),

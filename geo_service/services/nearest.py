@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Generic, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from geo_service import vocab
 from geo_service.analysis import crs
 from geo_service.analysis.bounds import contains, grown_bounds
 from geo_service.analysis.hours import OpenState, local_time
+from geo_service.analysis.hours_text import Lang, hours_words, state_words
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.queries import facilities as facility_queries
 from geo_service.services.facilities import data_extent, region_extents
@@ -57,6 +59,20 @@ class NearestResult(Generic[P]):
     origin: tuple[float, float]  # WGS-84 lon/lat actually searched from
     evaluated_at: datetime  # local wall-clock time used for open/closed
     hits: list[NearestHit]
+
+
+class HitWords(NamedTuple):
+    """A hit's hours and state for people, in one language, and when its open state next changes."""
+
+    hours_text: str
+    state_text: str
+    changes_at: str | None  # ISO 8601 with the service zone's offset; None: it does not change
+
+
+@lru_cache(maxsize=4096)
+def _iso(wall_clock: datetime, zone: ZoneInfo) -> str:
+    """A local wall-clock time as ISO 8601 with the zone's offset (few distinct change times: memoised)."""
+    return wall_clock.replace(tzinfo=zone).isoformat()
 
 
 @dataclass(slots=True)
@@ -115,6 +131,14 @@ class NearestService(Generic[P]):
         gc.freeze()
         log.info("nearest index: %d open facilities at data revision %d", len(snapshot), revision)
         return True
+
+    def words(self, snapshot: FacilitySnapshot[P], position: int, wall_clock: datetime, lang: Lang) -> HitWords:
+        """HitWords of a returned facility: the state is the index's (memoised), the hours text is rendered once
+        per distinct hours string and language (hours_words), so words cost only the returned features."""
+        state = snapshot.state(position, wall_clock)
+        change = None if state.changes_at is None else _iso(state.changes_at, self.zone)
+        hours = hours_words(snapshot.hours_text[position], self.settings.holiday_country, lang)
+        return HitWords(hours, state_words(state, wall_clock, lang), change)
 
     def find(self, query: NearestQuery) -> NearestResult[P]:
         """Validate, convert the position to WGS-84, and return the nearest accepted facilities."""
@@ -209,4 +233,5 @@ class NearestService(Generic[P]):
             "lon" if not served_west <= lon <= served_east else "lat",  # the coordinate that is outside
             f"({query.lon}, {query.lat}) is outside the service area "
             f"(lon {west:.2f}–{east:.2f}, lat {south:.2f}–{north:.2f}){hint}",
+            code="outside_service_area",
         )

@@ -27,9 +27,9 @@ _LONLAT_LIST = re.compile(r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*(;\s*-?\d+(\
 _XML_DECLARATIONS = ("<!DOCTYPE", "<!ENTITY")
 
 
-def _refuse(message_zh: str, message_en: str, field: str = "route") -> InvalidParameter:
-    """A 422 on `field` of the body, Chinese first."""
-    return InvalidParameter(field, f"{message_zh} / {message_en}", location="body")
+def _refuse(message_zh: str, message_en: str, code: str = "route_unreadable") -> InvalidParameter:
+    """A 422 on the body's route, Chinese first; `code` names the problem for pages (maps.i18n error_<code>)."""
+    return InvalidParameter("route", f"{message_zh} / {message_en}", location="body", code=code)
 
 
 def infer_format(route: LineString | str) -> RouteFormat:
@@ -93,15 +93,17 @@ def read_route(
         raise _refuse(
             f"路线有 {len(positions)} 个点，最多 {max_points} 个（请简化）",
             f"has {len(positions)} points; at most {max_points} are searched along (simplify it)",
+            "route_too_many_points",
         )
     values = np.asarray(positions, dtype=np.float64).reshape(-1, 2)
     if not np.isfinite(values).all():
-        raise _refuse("每个坐标都须是有限数值", "every coordinate must be a finite number")
+        raise _refuse("每个坐标都须是有限数值", "every coordinate must be a finite number", "route_coordinates")
     lon, lat = values[:, 0], values[:, 1]
     if ((np.abs(lon) > 180) | (np.abs(lat) > 90)).any():
         raise _refuse(
             "坐标应为经度、纬度（度；经度 ±180 内，纬度 ±90 内）",
             "coordinates must be lon, lat in degrees (lon within ±180, lat within ±90)",
+            "route_coordinates",
         )
     if coord_system != "wgs84":
         lon, lat = crs.to_wgs84(lon, lat, coord_system)
@@ -109,11 +111,12 @@ def read_route(
     moved[1:] = (np.diff(lon) != 0) | (np.diff(lat) != 0)
     lon, lat = lon[moved], lat[moved]
     if len(lon) < 2:
-        raise _refuse("路线至少需要两个不同的点", "needs at least two distinct points")
+        raise _refuse("路线至少需要两个不同的点", "needs at least two distinct points", "route_too_few_points")
     if float(lon.max() - lon.min()) > ZONE_WIDTH_DEG:
         raise _refuse(
             f"路线跨越超过 {ZONE_WIDTH_DEG:g}° 经度，请分段查询",
             f"spans more than {ZONE_WIDTH_DEG:g}° of longitude; search it in parts",
+            "route_too_wide",
         )
     return lon, lat
 
@@ -123,4 +126,5 @@ def check_length(length_m: float, max_length_m: float) -> None:
         raise _refuse(
             f"路线长 {length_m / 1000:.0f} 公里，最多 {max_length_m / 1000:g} 公里",
             f"is {length_m / 1000:.0f} km long; at most {max_length_m / 1000:g} km are searched along",
+            "route_too_long",
         )

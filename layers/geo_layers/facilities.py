@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -109,13 +110,15 @@ class NearestFeatures:
         road: tuple[float, float, float] | None = None,
         along: tuple[float, float, str] | None = None,
         detour: tuple[float, float] | None = None,
+        words: tuple[str, str, str | None] | None = None,
     ) -> bytes:
         """The feature at `position` with distance, bearing, open state and deep links from `origin`
         (geo_layers.navigation.format_point of the rider), and with `road` (network metres, seconds, the
         facility's distance to the road) when measured by road, `along` (along_m, offset_m, side) on a
-        route and `detour` (extra road metres and seconds, NaN when none was found) when asked; formatted
-        directly: `open_state` is one of open/closed/unknown and the links are URL-safe, so the only values
-        formatted are finite floats (or null)."""
+        route, `detour` (extra road metres and seconds, NaN when none was found) and `words` (hours_text,
+        state_text, changes_at) when asked; formatted directly: `open_state` is one of open/closed/unknown
+        and the links are URL-safe, so the only values formatted are finite floats (or null) and the words
+        (JSON-encoded)."""
         links = navigation_links_json(self._points[position], self._labels[position], mode=mode, app=app, origin=origin)
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
         by_road = (
@@ -127,11 +130,21 @@ class NearestFeatures:
             by_road += f',"along_m":{along[0]:.1f},"offset_m":{along[1]:.1f},"side":"{along[2]}"'
         if detour is not None:
             by_road += f',"detour_m":{_number(detour[0])},"detour_s":{_number(detour[1])}'
+        if words is not None:
+            by_road += _words_json(*words)
         extra = (
             f'{by_road},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
         return self._prefixes[position] + extra.encode()
+
+
+@lru_cache(maxsize=8192)
+def _words_json(hours_text: str, state_text: str, changes_at: str | None) -> str:
+    """The words members of a nearest feature (JSON strings; changes_at may be null). Features share few
+    distinct words at any moment, so the encoding is memoised."""
+    hours, state, changes = (orjson.dumps(word).decode() for word in (hours_text, state_text, changes_at))
+    return f',"hours_text":{hours},"state_text":{state},"changes_at":{changes}'
 
 
 def _number(value: float) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from branca.element import MacroElement
 
@@ -36,13 +36,24 @@ _CARD_FIELDS = (
 NAV_VENDORS = ("amap", "baidu", "tencent")
 
 
+class CardWords(NamedTuple):
+    """What a card says about a facility's hours, in the page's language: the hours in words, and its state
+    (code and words, e.g. suspended / 暂停服务), None when not evaluated (a static export)."""
+
+    hours_text: str
+    state: str | None
+    state_text: str | None
+
+
 def marker_features(
     rows: Sequence[Mapping[Any, Any]],
     open_states: Sequence[str | None],
     *,
     crs: DisplayCrs,
+    words: Sequence[CardWords] | None = None,
 ) -> list[dict[str, Any]]:
-    """One feature per row; `open_states` (open/closed/unknown, or None when not evaluated) aligned with rows."""
+    """One feature per row; `open_states` (open/closed/unknown, or None when not evaluated) and `words`
+    (hours_text, state, state_text: shown by the card instead of the raw hours) aligned with rows."""
     lon, lat = display_points([row["lon"] for row in rows], [row["lat"] for row in rows], crs)
     features = []
     for i, row in enumerate(rows):
@@ -50,6 +61,8 @@ def marker_features(
         props["amenities"] = list(row["amenities"] or [])
         props["is_sample"] = bool(row["is_sample"])
         props["open_state"] = open_states[i]
+        if words is not None:
+            props.update(words[i]._asdict())
         verified = row["last_verified_at"]
         props["last_verified_at"] = verified.isoformat() if isinstance(verified, date) else verified
         if crs != "wgs84":  # navigation links need the true position

@@ -11,6 +11,7 @@ from shapely.geometry import mapping
 from geo_layers.display import DisplayCrs, display_geometry
 from geo_layers.element import script_layer
 from geo_layers.spec import LayerSpec, Source, View
+from geo_layers.units import distance_text
 
 #: hatched in dark red over the choropleth (the page's script turns `fillPattern` into an SVG pattern), so
 #: the per-10k colour stays readable between the lines and no blend colour appears that the legend lacks
@@ -36,11 +37,9 @@ def draw(title: str, gaps: gpd.GeoDataFrame, view: View) -> MacroElement:
     """Not interactive: a gap's figures are on its district's tooltip (station_density), which the gaps
     must not hide; a tap on a gap reaches the district below."""
     features = gap_features(gaps, crs=view.crs)
-    legend = [[SWATCH, view.words["gaps_legend"].format(r=view.radius_m)]]
+    legend = [[SWATCH, view.words["gaps_legend"].format(r=distance_text(view.radius_m, view.words))]]
     config = {"type": "areas", "id": SPEC.id, "title": title, "features": features, "swatch": SWATCH}
     return script_layer(config | {"interactive": False, "show": True, "legend": legend})
 
 
-SPEC = LayerSpec(
-    "gaps", {"zh": "覆盖空白（{radius_m:g} 米）", "en": "Gaps ({radius_m:g} m)"}, Source.GAPS, draw, ("coverage",)
-)
+SPEC = LayerSpec("gaps", {"zh": "覆盖空白（{radius}）", "en": "Gaps ({radius})"}, Source.GAPS, draw, ("coverage",))

@@ -31,7 +31,7 @@ def draw(title: str, stations: Sequence[Mapping[Any, Any]], view: View) -> Macro
 
 SPEC = LayerSpec(
     "service_areas",
-    {"zh": "服务半径 {radius_m:g} 米", "en": "Service radius {radius_m:g} m"},
+    {"zh": "服务半径 {radius}", "en": "Service radius {radius}"},
     Source.OPEN_STATIONS,
     draw,
     ("coverage",),

@@ -11,6 +11,7 @@ from branca.element import MacroElement
 from geo_layers.display import DisplayCrs, display_points
 from geo_layers.element import script_layer
 from geo_layers.spec import LayerSpec, Source, View
+from geo_layers.units import distance_text
 
 #: the service circle is an outline only (a fill would tint the choropleth into a colour not in its legend)
 STYLE = {"color": "#1b7837", "weight": 2, "opacity": 0.9, "fill": False, "dashArray": "5 4"}
@@ -74,13 +75,6 @@ def site_collection(sites: Sequence[Site], **members: Any) -> dict[str, Any]:
         for site in sites
     ]
     return {"type": "FeatureCollection", "features": features, **members}
-
-
-def distance_text(metres: float, words: Mapping[str, str]) -> str:
-    """Metres in the page's one unit style: 米/公里 in Chinese, m/km in English."""
-    if metres < 1000:
-        return f"{metres:,.0f} {words['metres']}"
-    return f"{metres / 1000:,.1f} {words['kilometres']}"
 
 
 def place_lines(place: Place, words: Mapping[str, str]) -> list[str]:

@@ -109,9 +109,9 @@
       controller = new AbortController();
       status.textContent = state.S.loading;
       fetch(url(), {signal: controller.signal})
-        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (r) { if (!r.ok) throw GM.apiError(null, r.status); return r.json(); })
         .then(show)
-        .catch(function (e) { if (e.name !== 'AbortError') status.textContent = state.S.tiles_failed; });
+        .catch(function (e) { if (e.name !== 'AbortError') status.textContent = GM.failText(e); });
     };
     map.on('moveend', function () {
       clearTimeout(timer);
@@ -186,13 +186,14 @@
 
   function openTileCard(map, layer, id, latlng) {
     fetch(layer.cfg.item + encodeURIComponent(id) + '?f=json')
-      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+      .then(function (r) { if (!r.ok) throw GM.apiError(null, r.status); return r.json(); })
       .then(function (feature) {
         var p = Object.assign({id: feature.id}, feature.properties);
         if (p.is_sample) GM.markSample();
         L.popup({maxWidth: 320, minWidth: 240, autoPanPadding: [12, 60]})
           .setLatLng(latlng).setContent(GM.card(p, feature.geometry.coordinates)).openOn(map);
-      });
+      })
+      .catch(function (e) { if (GM.toast) GM.toast(GM.failText(e)); });
   }
 
   function serverCluster(map, c) {

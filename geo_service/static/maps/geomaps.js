@@ -54,9 +54,32 @@
     return [lat + d[1], lon + d[0]];
   };
 
+  /** Metres in the page's one unit style (as geo_layers.units.distance_text): "850 米", "2.3 公里", "12 公里"
+   *  in Chinese, "850 m", "2.3 km" in English; whole metres below 1 km, one decimal below 100 km. */
   GM.formatDistance = function (metres) {
-    var S = page.S;
-    return metres < 1000 ? Math.round(metres) + ' ' + S.metres : (metres / 1000).toFixed(1) + ' ' + S.kilometres;
+    var S = page.S, m = Math.floor(metres + 0.5);
+    if (m < 1000) return m + ' ' + S.metres;
+    var km = metres / 1000;
+    var text = km < 99.95 ? (Math.floor(km * 10 + 0.5) / 10).toFixed(1).replace(/\.0$/, '') : String(Math.floor(km + 0.5));
+    return text + ' ' + S.kilometres;
+  };
+
+  /** An Error whose message is what the page says about a failed API answer, in the page's language: keyed
+   *  by the error's code (`detail[].code`), the parameter it names (`detail[].loc`) or the HTTP status, never
+   *  by the API's text. */
+  GM.apiError = function (body, status) {
+    var S = page.S, detail = body && Array.isArray(body.detail) ? body.detail[0] : null;
+    var loc = detail && Array.isArray(detail.loc) ? detail.loc[detail.loc.length - 1] : null;
+    var code = detail && typeof detail.code === 'string' ? detail.code : null;
+    var text = (code && S['error_' + code]) || (loc && S['error_' + loc]) || S['error_' + status] ||
+      (status >= 500 ? S.error_server : S.error_request);
+    var error = new Error(text);
+    error.localised = true;
+    return error;
+  };
+  /** What the page says about a failed request: the localised API error, or "no connection". */
+  GM.failText = function (error) {
+    return error && error.localised ? error.message : page.S.error_network;
   };
 
   function navLinks(p, lon, lat) {
@@ -90,9 +113,9 @@
     card.append(head, el('h3', 'gm-card-title', p.name));
     var meta = el('div', 'gm-card-meta');
     if (extra && extra.distance !== undefined) meta.append(el('span', 'gm-distance', GM.formatDistance(extra.distance)));
-    var open = badge(p.open_state);
+    var open = p.state_text ? el('span', 'gm-open gm-open-' + (p.state || p.open_state || 'unknown'), p.state_text) : badge(p.open_state);
     if (open) meta.append(open);
-    if (p.status && p.status !== 'open') meta.append(el('span', 'gm-status', sym.statuses[p.status] || p.status));
+    if (!p.state_text && p.status && p.status !== 'open') meta.append(el('span', 'gm-status', sym.statuses[p.status] || p.status));
     if (meta.childNodes.length) card.append(meta);
     function row(iconName, label, text) {
       if (!text) return;
@@ -101,7 +124,7 @@
       line.append(el('span', 'gm-row-label', label + '：'), el('span', 'gm-row-text', text));
       card.append(line);
     }
-    row('clock', S.hours, p.opening_hours || S.unknown);
+    row('clock', S.hours, p.hours_text || p.opening_hours || S.unknown);
     row('location-dot', S.address, p.address);
     var access = sym.access[p.access_method];
     if (access) row(access.icon, S.access, access.label);

@@ -70,15 +70,15 @@
       status.textContent = S.loading;
       var params = query();
       history.replaceState(null, '', '?' + new URLSearchParams(Array.from(params.entries()).concat([['lang', state.cfg.lang]])).toString());
-      fetch(state.cfg.api.nearest + '?' + params.toString(), {signal: controller.signal})
+      fetch(state.cfg.api.nearest + '?' + params.toString() + '&lang=' + state.cfg.lang, {signal: controller.signal})
         .then(function (r) {
           return r.json().then(function (body) {
-            if (!r.ok) throw new Error(body.detail && body.detail[0] ? body.detail[0].msg : String(r.status));
+            if (!r.ok) throw GM.apiError(body, r.status);
             return body;
-          });
+          }, function () { throw GM.apiError(null, r.status); });
         })
         .then(show)
-        .catch(function (e) { if (e.name !== 'AbortError') { status.textContent = e.message; list.replaceChildren(); } });
+        .catch(function (e) { if (e.name !== 'AbortError') { status.textContent = GM.failText(e); list.replaceChildren(); } });
     }
 
     function show(body) {

@@ -150,7 +150,8 @@
         buffer_m: Number(buffer.value) || cfg.buffer_m,
         kind: cfg.kinds,
         limit: cfg.limit,
-        include_route: true
+        include_route: true,
+        lang: state.cfg.lang
       };
       fetch(state.cfg.api.along_route, {
         method: 'POST',
@@ -160,14 +161,14 @@
       })
         .then(function (r) {
           return r.json().then(function (answer) {
-            if (!r.ok) throw new Error(answer.detail && answer.detail[0] ? answer.detail[0].msg : String(r.status));
+            if (!r.ok) throw GM.apiError(answer, r.status);
             return answer;
-          });
+          }, function () { throw GM.apiError(null, r.status); });
         })
         .then(show)
         .catch(function (err) {
           if (err.name === 'AbortError') return;
-          status.textContent = err.message;
+          status.textContent = GM.failText(err);
           status.scrollIntoView({block: 'nearest'});
           list.replaceChildren();
           results.clearLayers();
