@@ -64,6 +64,15 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     access_log: bool = Field(default=True, description="One access-log line per request (off saves ~10 µs a request).")
     log_format: Literal["json", "text"] = Field(default="json", description="Log lines as JSON objects or as text.")
+    compress_min_bytes: int = Field(
+        default=1400,
+        ge=0,
+        description="JSON and GeoJSON answers of at least this many bytes travel gzipped to clients that accept "
+        "it (smaller ones fit in one packet anyway).",
+    )
+    compress_level: int = Field(
+        default=5, ge=1, le=9, description="gzip level of JSON answers (5: most of 9's gain for a third of its time)."
+    )
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 before they are read."
     )

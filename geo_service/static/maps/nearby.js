@@ -128,6 +128,7 @@
       origin = {lon: e.latlng.lng, lat: e.latlng.lat, crs: state.cfg.crs};
       search();
     });
-    if (origin) search(); else useBrowser();
+    var first = document.getElementById('gm-first-nearest'); // the answer for the URL's position, in the page
+    if (origin && first) show(JSON.parse(first.textContent)); else if (origin) search(); else useBrowser();
   };
 })();
