@@ -129,6 +129,7 @@
       search();
     });
     var first = document.getElementById('gm-first-nearest'); // the answer for the URL's position, in the page
-    if (origin && first) show(JSON.parse(first.textContent)); else if (origin) search(); else useBrowser();
+    if (origin && first) Promise.resolve(JSON.parse(first.textContent)).then(show); // after GM.ready's framing
+    else if (origin) search(); else useBrowser();
   };
 })();
