@@ -166,7 +166,10 @@ NEARBY_FRAMED = """() => {
   const map = GeoMaps.state().map, view = map.getBounds();
   if (map.getZoom() < 11) return -map.getZoom();
   let inside = 0;
-  map.eachLayer(l => { if (l instanceof L.Marker && l.getElement().classList.contains('gm-marker') && view.contains(l.getLatLng())) inside++; });
+  map.eachLayer(l => {
+    const pin = l instanceof L.Marker && l.getElement().classList.contains('gm-marker');
+    if (pin && view.contains(l.getLatLng())) inside++;
+  });
   return inside;
 }"""
 OPEN_HOSTILE_CARDS = """() => GeoMaps.state().searchIndex.filter(e => e.p.code.startsWith('XSS-')).map(e => {

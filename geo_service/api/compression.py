@@ -6,8 +6,9 @@ GEO_COMPRESS_MIN_BYTES travels gzipped (level GEO_COMPRESS_LEVEL) when the reque
 allows gzip; every JSON response says `Vary: Accept-Encoding`, so a shared cache keeps both forms apart.
 A response that already has a Content-Encoding (the map pages and assets, the vector tiles) is left as
 it is. A body sent in one message (the nearest answer, every FastAPI JSON response) is compressed in one
-call (about 40 µs for a 10-feature nearest answer at level 5, against ~2 ms of a phone's transfer
-saved); a streamed one is compressed as it streams.
+zlib call, with no buffer objects around it: the 10 results of the nearby page, 23.5 KB, become 3.3 KB
+at level 3 (about 0.1 ms of the server, 100 ms of a phone's 1.6 Mbps link saved); a streamed body is
+compressed as it streams.
 
 Answers that mix a secret with text an attacker chooses are what compression leaks (BREACH); JSON
 answers here carry no secret (keys and tokens are shown once, on the command line or in console pages,
