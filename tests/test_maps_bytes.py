@@ -174,3 +174,40 @@ def test_the_nearby_page_loads_only_what_it_draws(client) -> None:
     loaded = {r.removeprefix("/static/").split("?")[0] for r in REFERENCE.findall(html) if r.startswith("/static/")}
     assert loaded == {*assets.NEARBY_SCRIPTS, *assets.NEARBY_STYLESHEETS, assets.NEARBY_SCRIPT}
     assert not any("markercluster" in name or "vectorgrid" in name for name in loaded)
+
+
+def _tiny_app(response_factory):
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from geo_service.api.compression import JsonCompression
+
+    return JsonCompression(Starlette(routes=[Route("/", lambda request: response_factory())]), 1400, 3)
+
+
+def test_a_streamed_json_body_is_compressed_as_it_streams() -> None:
+    from starlette.responses import StreamingResponse
+    from starlette.testclient import TestClient
+
+    rows = [json.dumps({"id": i, "name": f"驿站 {i}"}).encode() + b"\n" for i in range(2000)]
+    app = _tiny_app(lambda: StreamingResponse(iter(rows), media_type="application/geo+json"))
+    with TestClient(app) as tiny:
+        response = tiny.send(tiny.build_request("GET", "/", headers={"Accept-Encoding": "gzip"}), stream=True)
+        raw = b"".join(response.iter_raw())
+    assert response.headers["content-encoding"] == "gzip" and "content-length" not in response.headers
+    assert gzip.decompress(raw) == b"".join(rows) and len(raw) < len(b"".join(rows)) / 3
+
+
+def test_vary_is_added_to_the_routes_own_and_other_types_are_untouched() -> None:
+    from starlette.responses import PlainTextResponse, Response
+    from starlette.testclient import TestClient
+
+    big = json.dumps(list(range(2000))).encode()
+    json_app = _tiny_app(lambda: Response(big, media_type="application/json", headers={"Vary": "Authorization"}))
+    text_app = _tiny_app(lambda: PlainTextResponse("x" * 5000))
+    with TestClient(json_app) as tiny, TestClient(text_app) as text:
+        answer = tiny.get("/", headers={"Accept-Encoding": "gzip"})
+        plain = text.get("/", headers={"Accept-Encoding": "gzip"})
+    assert answer.headers["vary"] == "Authorization, Accept-Encoding" and answer.content == big
+    assert answer.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers and "vary" not in plain.headers
