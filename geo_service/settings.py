@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO")
     access_log: bool = Field(default=True, description="One access-log line per request (off saves ~10 µs a request).")
     log_format: Literal["json", "text"] = Field(default="json", description="Log lines as JSON objects or as text.")
+    compress_min_bytes: int = Field(
+        default=1400,
+        ge=0,
+        description="JSON and GeoJSON answers of at least this many bytes travel gzipped to clients that accept "
+        "it (smaller ones fit in one packet anyway).",
+    )
+    compress_level: int = Field(
+        default=3,
+        ge=1,
+        le=9,
+        description="gzip level of JSON answers (1-3: zlib's fast levels, within ~8% of level 9's size).",
+    )
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1, description="Largest request body; larger ones get 413 before they are read."
     )

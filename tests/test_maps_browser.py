@@ -135,6 +135,8 @@ def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewpo
     )
     assert hours == [f["properties"]["hours_text"] for f in api["features"]]  # words, not opening_hours syntax
     assert page.locator(".gm-result .gm-open").count() == len(ids)  # every card says its state in words
+    # the map is framed on the results (not on the whole area), each marker inside the view
+    assert page.evaluate(NEARBY_FRAMED) == len(ids)
     browser.screenshot(shown, f"nearby-{viewport}-{servers.backend}")
     page.click("button.gm-chip:has-text('卫生间')")
     page.wait_for_function("() => document.body.dataset.loaded && location.search.includes('amenity=toilet')")
@@ -186,6 +188,16 @@ def _pages_with_hostile_names(servers: dict[str, str], site: Path) -> list[str]:
     ]
 
 
+NEARBY_FRAMED = """() => {
+  const map = GeoMaps.state().map, view = map.getBounds();
+  if (map.getZoom() < 11) return -map.getZoom();
+  let inside = 0;
+  map.eachLayer(l => {
+    const pin = l instanceof L.Marker && l.getElement().classList.contains('gm-marker');
+    if (pin && view.contains(l.getLatLng())) inside++;
+  });
+  return inside;
+}"""
 OPEN_HOSTILE_CARDS = """() => GeoMaps.state().searchIndex.filter(e => e.p.code.startsWith('XSS-')).map(e => {
   e.marker.openPopup();
   return e.marker.getPopup().getElement().querySelector('.gm-card-title').textContent;

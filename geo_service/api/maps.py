@@ -9,7 +9,10 @@ FastAPI's Query bounds are fixed at import, before any Settings exist.
 
 Pages, the viewport feed and the assets travel gzipped when the client accepts it, through Starlette's
 GZipMiddleware around each of them (map pages and viewport answers shrink ~5×, which a phone on a mobile
-network feels); the rest of the API is not compressed.
+network feels); the rest of the API's JSON through geo_service.api.compression. Assets are named with
+their content fingerprint by the pages and cached for a year under it (geo_service.api.static_cache).
+A nearby page whose URL carries the position carries the first nearest answer too (the same
+`nearest.answer` the API serves).
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_service.analysis.crs import CoordSystem
+from geo_service.api import nearest
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.page_policy import page_policy, tile_origins
 from geo_service.api.responses import GeoJSONResponse
+from geo_service.api.static_cache import AssetCaching
 from geo_service.api.typed_params import DbInt
-from geo_service.errors import InvalidParameter
+from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.maps import assets, pages
 from geo_service.maps.basemaps import basemap
 from geo_service.maps.data import SHOWN_STATUSES, MapQuery, viewport
@@ -111,7 +116,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the routes and the /static assets; a bad basemap configuration fails here, at start-up."""
     tile_origins(basemap(settings))
     for asset in assets.ASSET_DIRS:
-        files = GZipMiddleware(StaticFiles(directory=asset.directory), minimum_size=_GZIP_MIN_BYTES)
+        cached = AssetCaching(StaticFiles(directory=asset.directory), asset.url_path)
+        files = GZipMiddleware(cached, minimum_size=_GZIP_MIN_BYTES)
         app.mount(f"/static/{asset.url_path}", files, name=f"static-{asset.url_path}")
     app.include_router(router)
 
@@ -160,19 +166,37 @@ def _page(
     elif name == "route":
         html = pages.route_page(conn, settings, ctx, params.query)
     else:
-        origin = (
-            None
-            if params.lon is None or params.lat is None
-            else {"lon": params.lon, "lat": params.lat, "crs": params.crs}
-        )
-        filters = {"amenities": tuple(params.amenity or ()), "open_now": params.open_now}
-        html = pages.nearby_page(conn, ctx, params.query, origin=origin, filters=filters)
+        html = _nearby(request, params, conn, ctx)
     ancestors = settings.map_frame_ancestors if chrome == "embed" else "'none'"
     policy = page_policy(html, frame_ancestors=ancestors, tile_hosts=tile_origins(basemap(settings)))
     headers = {"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
     if chrome != "embed":
         headers["X-Frame-Options"] = "DENY"
     return HTMLResponse(html, headers=headers)
+
+
+def _nearby(request: Request, params: PageParams, conn: Connection, ctx: PageContext) -> str:
+    """The nearby page; with a position in the URL it carries the first nearest answer."""
+    filters = {"amenities": tuple(params.amenity or ()), "open_now": params.open_now}
+    if params.lon is None or params.lat is None:
+        return pages.nearby_page(conn, ctx, params.query, origin=None, filters=filters)
+    origin = {"lon": params.lon, "lat": params.lat, "crs": params.crs}
+    first = _first_nearest(request, params)
+    return pages.nearby_page(conn, ctx, params.query, origin=origin, filters=filters, first_answer=first)
+
+
+def _first_nearest(request: Request, params: PageParams) -> bytes | None:
+    """The nearest API's answer to the query the page script would send first (nearby.js `query`), or None
+    when it has none to give (a bad position, the index not loaded yet): the script then asks, and says why."""
+    query: list[tuple[str, object]] = [("lon", params.lon), ("lat", params.lat), ("crs", params.crs)]
+    query += [("limit", pages.NEARBY_LIMIT), *(("kind", k) for k in params.kind or ())]
+    query += [("amenity", a) for a in params.amenity or ()]
+    if params.open_now:
+        query.append(("open_now", "true"))
+    try:
+        return nearest.answer(request.app.state.nearest, urlencode(query).encode())
+    except (InvalidParameter, DatabaseUnavailable):
+        return None
 
 
 def _context(request: Request, settings: Settings, name: MapName, lang: Lang, chrome: Chrome) -> PageContext:

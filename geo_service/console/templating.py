@@ -22,6 +22,7 @@ from geo_service.api.page_policy import tile_origins
 from geo_service.console.i18n import CODE_LABELS
 from geo_service.console.policy import console_headers
 from geo_service.console.words import WORDS
+from geo_service.maps import assets
 from geo_service.maps.basemaps import basemap
 from geo_service.maps.i18n import Lang
 from geo_service.services.console_sessions import ActiveSession
@@ -87,7 +88,7 @@ def render(
             t=WORDS[lang],
             codes=CODE_LABELS[lang],
             u=url,
-            static=lambda path: f"{root}/static/{path}",
+            static=lambda path: f"{root}/static/{assets.versioned(path)}",  # the map assets: fingerprinted
             other_language=_other_language(request, lang),
             session=session,
             csrf=session.csrf_token if session else "",

@@ -37,7 +37,9 @@ class PageContext:
     api: Mapping[str, str] = field(default_factory=dict)  # endpoints the page script calls (none when static)
 
     def asset(self, path: str) -> str:
-        return f"{self.asset_base}/{path}"
+        """The URL of an asset: with its content fingerprint when the app serves it (browsers keep it for a
+        year), the bare file name in a static export (files on a share or any web server)."""
+        return f"{self.asset_base}/{path if self.chrome == 'static' else assets.versioned(path)}"
 
 
 class _Document(Figure):
@@ -66,16 +68,17 @@ def new_page(
     scripts: Sequence[str] = (),
     heading: str | None = None,
     stylesheets: Sequence[str] = (),
+    base: tuple[Sequence[str], Sequence[str]] = (assets.SCRIPTS, assets.STYLESHEETS),
 ) -> tuple[Figure, folium.Map]:
     """An empty map page of `kind` (public, nearby, coverage) framed on `bounds` ([[s, w], [n, e]]), loading
-    our assets plus `scripts` and `stylesheets` (paths under the asset base); `heading` is a shorter title
-    for the header."""
+    the `base` (scripts, stylesheets) plus `scripts` and `stylesheets` (paths under the asset base);
+    `heading` is a shorter title for the header."""
     document = _Document(ctx.lang, title, f"gm-page gm-{kind} gm-chrome-{ctx.chrome}")
     frame = bounds or DEFAULT_BOUNDS
     centre = [(frame[0][0] + frame[1][0]) / 2, (frame[0][1] + frame[1][1]) / 2]
     fmap = folium.Map(location=centre, zoom_start=9, tiles=None, zoom_control="bottomright", maxZoom=18)
-    fmap.default_js = [(path, ctx.asset(path)) for path in (*assets.SCRIPTS, *scripts)]
-    fmap.default_css = [(path, ctx.asset(path)) for path in (*assets.STYLESHEETS, *stylesheets)]
+    fmap.default_js = [(path, ctx.asset(path)) for path in (*base[0], *scripts)]
+    fmap.default_css = [(path, ctx.asset(path)) for path in (*base[1], *stylesheets)]
     document.add_child(fmap)
     if ctx.chrome != "embed":
         document.html.add_child(Element(_header(ctx, heading or title)), name="gm_header")

@@ -13,7 +13,7 @@ from branca.element import Element
 from sqlalchemy import Connection
 
 from geo_layers.element import ScriptCall
-from geo_layers.escape import html_text
+from geo_layers.escape import html_text, json_data_block
 from geo_layers.spec import PageName
 from geo_service import vocab
 from geo_service.maps import assets
@@ -101,17 +101,29 @@ def _say_if_empty(conn: Connection, ctx: PageContext, document: Any) -> None:
 
 
 def nearby_page(
-    conn: Connection, ctx: PageContext, query: MapQuery, *, origin: dict[str, Any] | None, filters: dict[str, Any]
+    conn: Connection,
+    ctx: PageContext,
+    query: MapQuery,
+    *,
+    origin: dict[str, Any] | None,
+    filters: dict[str, Any],
+    first_answer: bytes | None = None,
 ) -> str:
     """A list of the nearest facilities beside a map, filled in the browser from the nearest API.
 
     `origin` ({lon, lat, crs}) comes from the URL; without it the page asks the browser for its position.
-    `filters` (amenities, open_now) are the initial filter settings."""
+    `filters` (amenities, open_now) are the initial filter settings. `first_answer`, the nearest API's
+    answer for that origin and those filters, travels in the page (a JSON data block): the first results
+    need no second round trip, which on a phone's network is most of the wait."""
     kinds = check_codes("kind", query.kinds, vocab.KINDS)
     amenities = check_codes("amenity", filters.get("amenities", ()), vocab.AMENITIES)
     title = strings(ctx.lang)["nearby_title"]
-    document, fmap = new_page(ctx, "nearby", title, data_bounds(conn, None), scripts=(assets.NEARBY_SCRIPT,))
+    lean = (assets.NEARBY_SCRIPTS, assets.NEARBY_STYLESHEETS)
+    document, fmap = new_page(ctx, "nearby", title, data_bounds(conn, None), scripts=(assets.NEARBY_SCRIPT,), base=lean)
     document.html.add_child(Element('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
+    if first_answer is not None and origin is not None:
+        block = f'<script type="application/json" id="gm-first-nearest">{json_data_block(first_answer)}</script>'
+        document.html.add_child(Element(block), name="gm_first_nearest")
     _say_if_empty(conn, ctx, document)
     config = {
         "origin": origin,

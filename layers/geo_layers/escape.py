@@ -32,6 +32,18 @@ def script_json(value: Any) -> str:
     return encoded.translate(_SCRIPT_UNSAFE)
 
 
+_DATA_BLOCK_UNSAFE: Final = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
+
+
+def json_data_block(encoded: bytes) -> str:
+    """UTF-8 JSON text (already serialised) made safe as the content of a <script type="application/json">
+    block: `<`, `>` and `&` can only occur inside JSON strings, where their \\u escapes parse back the same,
+    so no `</script>` or `<!--` can end or change the block."""
+    for raw, escaped in _DATA_BLOCK_UNSAFE:
+        encoded = encoded.replace(raw, escaped)
+    return encoded.decode("utf-8")
+
+
 def html_text(value: object) -> str:
     """`value` as HTML text or a quoted attribute value."""
     return html.escape(str(value), quote=True)

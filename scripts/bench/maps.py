@@ -13,16 +13,29 @@ The sample page embeds its facilities; the national page must not (it loads them
 grid clusters when zoomed out), so its HTML stays small and its first marker fast.
 
     python scripts/bench/maps.py [--backend spatialite|postgis|both] [--runs 5] [--skip-national]
+
+`--phone` measures the rider's page instead: /maps/nearby with a position in the URL, in Chromium at
+390×844 with the cache disabled and the network throttled through the DevTools protocol (1.6 Mbps down,
+750 kbps up, 150 ms latency: a phone on a slow mobile network), a fresh context per load, reporting the
+medians of bytes transferred (headers and bodies as they travelled) and of the time to the first result
+card, plus the bytes of each file of the last load. `--before DIR` also serves another checkout of the
+code (say main's, at DIR) on the same database and alternates loads between the two:
+
+    python scripts/bench/maps.py --phone [--before /path/to/main] [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -90,6 +103,78 @@ def measure(db_url: str, runs: int, national: bool) -> dict[str, float | str]:
     return result
 
 
+PHONE_VIEWPORT = {"width": 390, "height": 844}
+PHONE_NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 0.75e6 / 8}
+RIDER = "lon=118.02&lat=37.37"  # central Binzhou, among the sample stations
+FIRST_RESULT = """(() => {
+  (function poll() {
+    if (document.querySelector('.gm-result')) { window.__firstResult = performance.now(); }
+    else { requestAnimationFrame(poll); }
+  })();
+})();"""
+
+
+def phone_load(browser_, url: str) -> dict[str, object]:
+    """One cold load of `url` on a throttled phone: bytes per file, total bytes, first result (ms)."""
+    context = browser_.new_context(viewport=PHONE_VIEWPORT, device_scale_factor=3, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    urls: dict[str, str] = {}
+    sizes: dict[str, int] = {}
+    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", PHONE_NETWORK)
+    page.add_init_script(FIRST_RESULT)
+    page.goto(url)
+    page.wait_for_function("() => window.__firstResult !== undefined", timeout=120_000)
+    page.wait_for_load_state("networkidle")
+    first = float(page.evaluate("window.__firstResult"))
+    context.close()
+    files = {urls.get(rid, rid).split("//", 1)[-1].split("/", 1)[-1].split("?")[0]: n for rid, n in sizes.items()}
+    return {"bytes": sum(sizes.values()), "first_result_ms": first, "files": files}
+
+
+@contextmanager
+def serve_code(root: Path, db_url: str) -> Iterator[str]:
+    """`geo-service serve` (basemap none) running the code of the checkout at `root`, from that directory."""
+    port = browser.free_port()
+    path = os.pathsep.join([str(root), str(root / "layers")])
+    env = {**os.environ, "PYTHONPATH": path, "GEO_DB_URL": db_url, "GEO_MAP_BASEMAP": "none"}
+    cmd = [sys.executable, "-m", "geo_service.cli", "serve", "--port", str(port), "--workers", "1"]
+    process = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        browser.wait_ready(process, base + "/readyz")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def phone(db_url: str, runs: int, before: Path | None) -> None:
+    """The nearby page on a throttled phone, for this checkout (and `before`), loads alternating."""
+    trees = {**({"before": before} if before else {}), "after" if before else "this": ROOT}
+    with ExitStack() as stack:
+        bases = {name: stack.enter_context(serve_code(root, db_url)) for name, root in trees.items()}
+        samples: dict[str, list[dict[str, object]]] = {name: [] for name in trees}
+        with browser.chromium() as chromium:
+            for _ in range(runs):
+                for name, base in bases.items():
+                    samples[name].append(phone_load(chromium, f"{base}/maps/nearby?{RIDER}"))
+    print(f"\n## nearby page, phone 390x844, 1.6 Mbps / 150 ms, cache disabled ({runs} loads each, medians)")
+    for name, rows in samples.items():
+        kb = statistics.median(float(r["bytes"]) for r in rows) / 1024  # type: ignore[arg-type]
+        ms = statistics.median(float(r["first_result_ms"]) for r in rows)  # type: ignore[arg-type]
+        print(f"{name:>8}: {kb:7.1f} KB transferred, first result {ms:7.0f} ms ({trees[name]})")
+    for name, rows in samples.items():
+        print(f"\n{name}: bytes per file (last load)")
+        files: dict[str, int] = rows[-1]["files"]  # type: ignore[assignment]
+        for path, size in sorted(files.items(), key=lambda item: -item[1]):
+            print(f"  {size / 1024:7.1f} KB  {path}")
+
+
 def report(backend: str, rows: dict[str, dict[str, float | str]]) -> None:
     print(f"\n## {backend}")
     keys = [k for k in rows["sample"] if k in rows.get("national", rows["sample"])]
@@ -109,9 +194,15 @@ def main() -> None:
     parser.add_argument("--backend", choices=["spatialite", "postgis", "both"], default="spatialite")
     parser.add_argument("--runs", type=int, default=5, help="page loads per data set (default %(default)s)")
     parser.add_argument("--skip-national", action="store_true", help="only the Binzhou sample")
+    parser.add_argument("--phone", action="store_true", help="the nearby page on a throttled phone (see above)")
+    parser.add_argument("--before", type=Path, help="with --phone: also serve the code of this checkout")
     args = parser.parse_args()
     backends = ["spatialite", "postgis"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory(prefix="geo-bench-maps-") as tmp:
+        if args.phone:
+            with fresh_database(backends[0], Path(tmp)) as url:
+                phone(url, args.runs, args.before)
+            return
         for backend in backends:
             rows = {}
             with fresh_database(backend, Path(tmp)) as url:

@@ -15,10 +15,21 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
+  /** An inline SVG icon (icons.js, generated from Font Awesome's SVGs: pages load no icon font). */
   function icon(name) {
-    var node = el('i', 'fa-solid fa-' + name);
-    node.setAttribute('aria-hidden', 'true');
-    return node;
+    var glyphs = window.GeoMapsIcons || {}, glyph = glyphs[name] || glyphs['location-dot'];
+    var ns = 'http://www.w3.org/2000/svg', svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('class', 'gm-icon gm-icon-' + name);
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    if (!glyph) return svg;
+    svg.setAttribute('viewBox', '0 0 ' + glyph[0] + ' ' + glyph[1]);
+    svg.setAttribute('width', (glyph[0] / glyph[1]).toFixed(3) + 'em');
+    svg.setAttribute('height', '1em');
+    var path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', glyph[2]);
+    svg.append(path);
+    return svg;
   }
   function link(href, cls, text) {
     var a = el('a', cls, text);

@@ -128,6 +128,8 @@
       origin = {lon: e.latlng.lng, lat: e.latlng.lat, crs: state.cfg.crs};
       search();
     });
-    if (origin) search(); else useBrowser();
+    var first = document.getElementById('gm-first-nearest'); // the answer for the URL's position, in the page
+    if (origin && first) Promise.resolve(JSON.parse(first.textContent)).then(show); // after GM.ready's framing
+    else if (origin) search(); else useBrowser();
   };
 })();
