@@ -39,6 +39,7 @@ from geo_service.analysis.road_profiles import PROFILES
 from geo_service.services import network_build
 
 EXTRACTS = ("Helsinki", "test")
+SECTIONS = ("build", "inprocess", "http", "corridor")
 
 
 def grid_graph(side: int = 500, seed: int = 1) -> road_graph.RoadGraph:
@@ -136,21 +137,29 @@ def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: 
     network = [path + "&metric=network&profile=ebike" for path in straight]
     with fresh_database("spatialite", workdir) as db_url:
         env = {**os.environ, "GEO_DB_URL": db_url, "PYTHONPATH": str(ROOT), "GEO_ACCESS_LOG": "false"}
-        env["GEO_NETWORK_PATH"] = str(network_file)
+        # the rate limit off: one load client from one address would otherwise measure 429s
+        env.update({"GEO_NETWORK_PATH": str(network_file), "GEO_RATE_LIMIT_REQUESTS": "0"})
         server, base = start(["--factory", "geo_service.asgi:build_app"], env, straight[0], workdir / "server.log")
         try:
             load_client(base, network[:50], 2.0, 1, workdir)  # the first road query snaps the facilities
-            ratios = []
+            ratios, failures = [], 0.0
             for round_number in range(1, args.rounds + 1):
                 air = load_client(base, straight, args.duration, args.connections, workdir)
                 road = load_client(base, network, args.duration, args.connections, workdir)
                 ratios.append(road["rps"] / air["rps"])
+                failures += air["failures"] + road["failures"]
                 print(
                     f"round {round_number}: straight {air['rps']:.0f} rps (p50 {air['p50_ms']:.2f}, p99 "
-                    f"{air['p99_ms']:.2f} ms); network {road['rps']:.0f} rps (p50 {road['p50_ms']:.2f}, "
-                    f"p99 {road['p99_ms']:.2f} ms); ratio {ratios[-1]:.2f}"
+                    f"{air['p99_ms']:.2f} ms, {air['failures']:.0f} failed); network {road['rps']:.0f} rps "
+                    f"(p50 {road['p50_ms']:.2f}, p99 {road['p99_ms']:.2f} ms, {road['failures']:.0f} failed); "
+                    f"ratio {ratios[-1]:.2f}"
                 )
             print(f"median ratio network / straight-line: {statistics.median(ratios):.2f} (target ≥ 0.3)")
+            if failures:
+                print(
+                    f"INVALID: {failures:.0f} requests failed (non-2xx or socket errors); see {workdir / 'server.log'}"
+                )
+            print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -199,17 +208,24 @@ def corridor_section(workdir: Path, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-national", action="store_true", help="skip the corridor over the national set")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
+    )
     parser.add_argument("--queries", type=int, default=500, help="in-process queries")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating straight/network HTTP rounds")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    grid = build_section()
-    in_process_section(grid, args.queries, args.seed)
+    sections = set(args.sections.split(",")) - ({"corridor"} if args.no_national else set())
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    grid = build_section() if "build" in sections else grid_graph()
+    if "inprocess" in sections:
+        in_process_section(grid, args.queries, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        http_section(grid, args, Path(tmp))
-        if not args.no_national:
+        if "http" in sections:
+            http_section(grid, args, Path(tmp))
+        if "corridor" in sections:
             corridor_section(Path(tmp), 20)
 
 
