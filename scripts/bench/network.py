@@ -20,11 +20,13 @@ Everything is reported beside a baseline measured in the same run (this machine 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
 import time
 import tracemalloc
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,9 +36,11 @@ from nearest_http import BINZHOU_BOX, ROOT, start
 
 from geo_service.analysis import road_graph
 from geo_service.analysis.nearest import GeodesicKNN
-from geo_service.analysis.network import RoadIndex, nearest_by_road
+from geo_service.analysis.network import RoadIndex, labels_for, nearest_by_road
+from geo_service.analysis.road_labels import NodeLabels
 from geo_service.analysis.road_profiles import PROFILES
 from geo_service.services import network_build
+from geo_service.settings import Settings
 
 EXTRACTS = ("Helsinki", "test")
 SECTIONS = ("build", "inprocess", "http", "corridor")
@@ -103,7 +107,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def in_process_section(grid: road_graph.RoadGraph, queries: int, seed: int) -> None:
-    print("\n## nearest in-process (k=5, 350 facilities on the grid)")
+    label_k = Settings().network_label_k
+    print(f"\n## nearest in-process (k=5, 350 facilities on the grid; labels K={label_k})")
     rng = np.random.default_rng(seed)
     index = RoadIndex(grid)
     index.search.warm()
@@ -111,19 +116,29 @@ def in_process_section(grid: road_graph.RoadGraph, queries: int, seed: int) -> N
     flon, flat = rng.uniform(span[0], span[1], 350), rng.uniform(span[2], span[3], 350)
     olon, olat = rng.uniform(span[0], span[1], queries), rng.uniform(span[2], span[3], queries)
     targets = index.targets(index.attach(index.snap(flon, flat)))
+    labels, seconds, peak = measured(lambda: labels_for(index, targets, targets.everyone, label_k))
+    assert isinstance(labels, NodeLabels)
+    print(f"labels of the grid's {grid.node_count} nodes: {seconds:.2f} s, {peak:.0f} MiB traced")
     straight = GeodesicKNN(flon, flat, np.arange(350))
-    road_times, air_times = [], []
+    times: dict[str, list[float]] = {"labels": [], "search": [], "straight": []}
+    answered = {"labels": 0, "search": 0}
     for x, y in zip(olon.tolist(), olat.tolist(), strict=True):
-        started = time.perf_counter()
-        origin = index.attach(index.snap(np.array([x]), np.array([y])))
-        nearest_by_road(index, origin, targets, 5, 50_000.0)
-        road_times.append(time.perf_counter() - started)
+        for path, given in (("labels", labels), ("search", None)):
+            started = time.perf_counter()
+            origin = index.attach(index.snap(np.array([x]), np.array([y])))
+            hits = nearest_by_road(index, origin, targets, 5, 50_000.0, labels=given)
+            times[path].append(time.perf_counter() - started)
+            if given is not None:
+                answered[hits.answered_by] += 1
         started = time.perf_counter()
         straight.nearest(x, y, 5)
-        air_times.append(time.perf_counter() - started)
-    road, air = percentiles(road_times), percentiles(air_times)
-    print(f"network:       p50 {road[0]:.3f} ms, p99 {road[1]:.3f} ms")
-    print(f"straight-line: p50 {air[0]:.3f} ms, p99 {air[1]:.3f} ms   (network/straight p50 ×{road[0] / air[0]:.0f})")
+        times["straight"].append(time.perf_counter() - started)
+    air = percentiles(times["straight"])
+    for path in ("labels", "search"):
+        road = percentiles(times[path])
+        print(f"network ({path:6}): p50 {road[0]:.3f} ms, p99 {road[1]:.3f} ms (p50 ×{road[0] / air[0]:.1f} straight)")
+    print(f"straight-line:    p50 {air[0]:.3f} ms, p99 {air[1]:.3f} ms")
+    print(f"with labels, answered by the labels {answered['labels']}, by the search {answered['search']}")
 
 
 def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: Path) -> None:
@@ -141,7 +156,8 @@ def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: 
         env.update({"GEO_NETWORK_PATH": str(network_file), "GEO_RATE_LIMIT_REQUESTS": "0"})
         server, base = start(["--factory", "geo_service.asgi:build_app"], env, straight[0], workdir / "server.log")
         try:
-            load_client(base, network[:50], 2.0, 1, workdir)  # the first road query snaps the facilities
+            load_client(base, network[:50], 2.0, 1, workdir)  # warm-up
+            print(f"answered by: {answered_by(base, network[:200])} (of the first 200 network queries)")
             ratios, failures = [], 0.0
             for round_number in range(1, args.rounds + 1):
                 air = load_client(base, straight, args.duration, args.connections, workdir)
@@ -163,6 +179,16 @@ def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: 
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def answered_by(base: str, paths: list[str]) -> dict[str, int]:
+    """How many of these metric=network queries the labels answered, and how many a search."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        with urllib.request.urlopen(base + path, timeout=30) as response:  # noqa: S310 (loopback)
+            how = json.load(response)["query"]["answered_by"]
+        counts[how] = counts.get(how, 0) + 1
+    return counts
 
 
 def corridor_section(workdir: Path, runs: int) -> None:
