@@ -83,13 +83,14 @@ async def _prepare_roads(service: NearestService[NearestFeatures], roads: Networ
 
 async def _keep_index_fresh(service: NearestService[NearestFeatures], roads: NetworkService, every_s: float) -> None:
     """Poll the data revision so edits reach this worker's index within about `every_s` seconds, and the
-    road network file so a new build is served within the same delay; then bring the road labels to the
-    snapshot (network nearest answers by search until they are built)."""
+    road network file so a new build is served within the same delay; first, and after each refresh,
+    bring the road labels to the snapshot (network nearest answers by search until they are built, so
+    building them never delays the start)."""
     while True:
+        await _prepare_roads(service, roads)
         await asyncio.sleep(every_s)
         await _refresh(service)
         await _refresh_roads(roads)
-        await _prepare_roads(service, roads)
 
 
 class GeoServiceApp(FastAPI):
@@ -175,7 +176,6 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         app.state.jobs = JobRunner(settings)
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)
-        await _prepare_roads(app.state.nearest, app.state.roads)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))
         try:
             yield

@@ -217,11 +217,12 @@ def nearest_by_road(
     """The k targets nearest to `origin` (one snapped point) by road among the `eligible` ones that
     `accept` takes, none farther than cap_m; exact within the returned `searched_m`.
 
-    `labels` (analysis.road_labels, built for these targets) answer without a search when they prove
-    the answer; otherwise, or without labels, one bounded search does. `eligible` is a mask the search
-    honours as it goes; `accept` is asked afterwards, in order (for tests too dear to run on every
-    target, such as opening hours): when it refuses some, the search is repeated for twice as many
-    until k are accepted or no more lie within the cap."""
+    `labels` (analysis.road_labels, built for these targets, labelling every target `eligible` may
+    ever admit) answer without a search when they prove the answer; otherwise, or without labels, one
+    bounded search does. `eligible` is a mask the search honours as it goes; `accept` is asked
+    afterwards, in order (for tests too dear to run on every target, such as opening hours): when it
+    refuses some, the search is repeated for twice as many until k are accepted or no more lie within
+    the cap."""
     direct = _direct(index, origin, targets)
     mask = targets.everyone if eligible is None else eligible
     if labels is not None:
