@@ -102,7 +102,8 @@ class NetworkService:
         found = loaded.targets.get(key)
         if found is None:
             attachments = index.attach(index.snap(lon, lat))
-            found = FacilityTargets(index.targets(attachments), attachments.snaps.distance_m <= self.max_snap_m)
+            fresh = FacilityTargets(index.targets(attachments), attachments.snaps.distance_m <= self.max_snap_m)
+            found = loaded.targets.get(key) or fresh  # another thread's (with its labels), if it got there first
             kept = {known: targets for known, targets in loaded.targets.items() if known[0] == revision}
             loaded.targets = {**kept, key: found}
         return found
