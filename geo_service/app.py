@@ -71,10 +71,24 @@ async def _refresh_roads(roads: NetworkService) -> None:
         log.exception("road network not refreshed")
 
 
+async def _prepare_roads(service: NearestService[NearestFeatures], roads: NetworkService) -> None:
+    """Snap the current snapshot's facilities to the network and build their labels, in a thread."""
+    snapshot = service.snapshot
+    if snapshot is None:
+        return
+    try:
+        await asyncio.to_thread(roads.prepare, snapshot.revision, snapshot.lon, snapshot.lat)
+    except Exception:  # answers by search meanwhile; retried at the next poll
+        log.exception("road labels not built")
+
+
 async def _keep_index_fresh(service: NearestService[NearestFeatures], roads: NetworkService, every_s: float) -> None:
     """Poll the data revision so edits reach this worker's index within about `every_s` seconds, and the
-    road network file so a new build is served within the same delay."""
+    road network file so a new build is served within the same delay; first, and after each refresh,
+    bring the road labels to the snapshot (network nearest answers by search until they are built, so
+    building them never delays the start)."""
     while True:
+        await _prepare_roads(service, roads)
         await asyncio.sleep(every_s)
         await _refresh(service)
         await _refresh_roads(roads)
@@ -160,7 +174,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
         app.state.roads = NetworkService(
-            settings.network_path, settings.network_max_snap_m, settings.network_search_slots
+            settings.network_path, settings.network_max_snap_m, settings.network_search_slots, settings.network_label_k
         )
         app.state.jobs = JobRunner(settings)
         await _refresh(app.state.nearest)

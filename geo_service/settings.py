@@ -286,6 +286,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Road searches run at once per worker and profile (each keeps three node-sized arrays); more wait.",
     )
+    network_label_k: int = Field(
+        default=8,
+        ge=0,
+        le=64,
+        description="Facilities kept per road node for network nearest without a search (0: off); built per "
+        "profile and data revision off the request path, about nodes x this x 20 bytes per profile.",
+    )
     route_max_detours: int = Field(
         default=100,
         ge=1,

@@ -63,8 +63,11 @@ def test_network_nearest_over_http_equals_brute_force(roads_client: TestClient) 
     flon, flat = seeded_points(index.graph, FACILITIES, seed=21)
     olon, olat = seeded_points(index.graph, ORIGINS, seed=22)
     g, names = brute_graph(index, index.snap(np.concatenate([flon, olon]), np.concatenate([flat, olat])))
+    _refreshed(roads_client)  # the labels, which the poller builds in the background after the start
+    answered = []
     for i in range(ORIGINS):
         body = _get(roads_client, lon=olon[i], lat=olat[i], metric="network", profile="ebike", limit=5)
+        answered.append(body["query"]["answered_by"])
         lengths = nx.single_source_dijkstra_path_length(g, names[FACILITIES + i], weight="length")
         brute = {f"HEL-{f:03d}": lengths[names[f]] for f in range(FACILITIES)}
         got = [(f["properties"]["code"], f["properties"]["network_distance_m"]) for f in body["features"]]
@@ -76,6 +79,47 @@ def test_network_nearest_over_http_equals_brute_force(roads_client: TestClient) 
         assert all(
             f["properties"]["travel_time_s"] > 0 or f["properties"]["network_distance_m"] == 0 for f in body["features"]
         )
+    assert answered.count("labels") > ORIGINS / 2
+
+
+def test_a_filter_the_labels_cannot_prove_is_searched_and_labels_follow_edits(roads_client: TestClient) -> None:
+    """kind=rest_base with a toilet: 10 of the 60 facilities, rarely 5 among a node's 8 labels, so the
+    search answers, still exactly; a facility added at the rider is first by road once the labels of
+    the new data revision are built (what the poller does after each refresh)."""
+    index = road_index("Helsinki", "ebike")
+    flon, flat = seeded_points(index.graph, FACILITIES, seed=21)
+    olon, olat = seeded_points(index.graph, ORIGINS, seed=22)
+    g, names = brute_graph(index, index.snap(np.concatenate([flon, olon]), np.concatenate([flat, olat])))
+    rare = {f"HEL-{f:03d}" for f in range(FACILITIES) if f % 6 == 3}
+    _refreshed(roads_client)
+    answered = []
+    for i in range(ORIGINS):
+        params = {"lon": olon[i], "lat": olat[i], "metric": "network", "limit": 5}
+        body = _get(roads_client, **params, kind="rest_base", amenity="toilet")
+        answered.append(body["query"]["answered_by"])
+        lengths = nx.single_source_dijkstra_path_length(g, names[FACILITIES + i], weight="length")
+        expected = sorted(lengths[names[f]] for f in range(FACILITIES) if f % 6 == 3)[:5]
+        got = [f["properties"]["network_distance_m"] for f in body["features"]]
+        np.testing.assert_allclose(got, expected, rtol=1e-3, atol=0.06)
+        assert {f["properties"]["code"] for f in body["features"]} <= rare
+    assert answered.count("search") > ORIGINS / 2
+    engine = roads_client.app.state.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        insert_facilities(conn, [_records(olon[:1], olat[:1])[0].model_copy(update={"code": "HEL-NEW"})])
+    snapshot = _refreshed(roads_client)
+    body = _get(roads_client, lon=olon[0], lat=olat[0], metric="network", limit=5)
+    assert body["data_revision"] == snapshot.revision
+    assert body["features"][0]["properties"]["code"] == "HEL-NEW" and body["query"]["answered_by"] == "labels"
+    assert body["features"][0]["properties"]["network_distance_m"] < 0.1
+
+
+def _refreshed(client: TestClient):  # type: ignore[no-untyped-def]
+    """What the lifespan's poller does every GEO_INDEX_REFRESH_S: the index, then the road labels."""
+    state = client.app.state  # type: ignore[attr-defined]
+    state.nearest.refresh()
+    snapshot = state.nearest.snapshot
+    state.roads.prepare(snapshot.revision, snapshot.lon, snapshot.lat)
+    return snapshot
 
 
 def test_filters_apply_by_road_and_straight_line_stays_the_default(roads_client: TestClient) -> None:

@@ -22,6 +22,7 @@ from scipy.spatial import cKDTree
 
 from geo_service.analysis.metric import MetricFrame, local_frame
 from geo_service.analysis.road_graph import RoadGraph
+from geo_service.analysis.road_labels import NodeLabels, answer_from_labels, build_labels, label_hits
 from geo_service.analysis.road_search import RoadSearch, TargetTable
 
 FloatArray = NDArray[np.float64]
@@ -68,6 +69,7 @@ class RoadHits:
     distance_m: FloatArray
     time_s: FloatArray
     searched_m: float  # the bound the answer is exact within
+    answered_by: str = "search"  # "labels" when the per-node labels proved the answer without a search
 
 
 @dataclass(frozen=True)
@@ -210,15 +212,25 @@ def nearest_by_road(
     cap_m: float,
     eligible: BoolArray | None = None,
     accept: Callable[[int], bool] | None = None,
+    labels: NodeLabels | None = None,
 ) -> RoadHits:
     """The k targets nearest to `origin` (one snapped point) by road among the `eligible` ones that
     `accept` takes, none farther than cap_m; exact within the returned `searched_m`.
 
-    `eligible` is a mask the search honours as it goes; `accept` is asked afterwards, in order (for
-    tests too dear to run on every target, such as opening hours): when it refuses some, the search is
-    repeated for twice as many until k are accepted or no more lie within the cap."""
+    `labels` (analysis.road_labels, built for these targets, labelling every target `eligible` may
+    ever admit) answer without a search when they prove the answer; otherwise, or without labels, one
+    bounded search does. `eligible` is a mask the search honours as it goes; `accept` is asked
+    afterwards, in order (for tests too dear to run on every target, such as opening hours): when it
+    refuses some, the search is repeated for twice as many until k are accepted or no more lie within
+    the cap."""
     direct = _direct(index, origin, targets)
     mask = targets.everyone if eligible is None else eligible
+    if labels is not None:
+        known = label_hits(labels, (origin.node[0], origin.out_m[0], origin.out_s[0]), direct, mask)
+        proved = answer_from_labels(known, k, cap_m, accept)
+        if proved is not None:
+            rows, exact_m = proved
+            return RoadHits(known.targets[rows], known.metres[rows], known.seconds[rows], exact_m, "labels")
     want = k
     while True:
         settled = index.search.nearest(
@@ -229,6 +241,12 @@ def nearest_by_road(
             break
         want *= 2
     return RoadHits(settled.targets[chosen], settled.distance_m[chosen], settled.time_s[chosen], settled.searched_m)
+
+
+def labels_for(index: RoadIndex, targets: Targets, labelled: BoolArray, k: int) -> NodeLabels:
+    """Per-node labels of the `labelled` targets on this network (see analysis.road_labels)."""
+    attached = targets.attachments
+    return build_labels(index.graph, attached.node, attached.in_m, attached.in_s, labelled, k)
 
 
 def detours(index: RoadIndex, feet: Attachments, stations: Attachments, cap_m: float) -> tuple[FloatArray, FloatArray]:

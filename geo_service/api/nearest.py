@@ -178,6 +178,7 @@ def _road_collection(
             **{"lon": lon, "lat": lat, "crs": "wgs84", "evaluated_at": result.located.wall_clock.isoformat()},
             **{"metric": "network", "profile": result.profile, "snap_distance_m": round(result.snap_distance_m, 1)},
             "searched_m": result.searched_m,
+            "answered_by": result.answered_by,
         },
         "data_revision": result.snapshot.revision,
         "network": {"path": network.path, "source": network.source, "built_at": network.built_at},

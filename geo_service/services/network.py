@@ -9,6 +9,7 @@ answer stays straight-line and `metric=network` is a 422 that says how to build 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from geo_service.analysis import road_graph
-from geo_service.analysis.network import RoadIndex, Targets
+from geo_service.analysis.network import RoadIndex, Targets, labels_for
+from geo_service.analysis.road_labels import NodeLabels
 from geo_service.errors import InvalidParameter
 from geo_service.services.network_build import OSM_CREDIT
 
@@ -41,6 +43,7 @@ class FacilityTargets:
     targets: Targets
     near_road: NDArray[np.bool_]  # snapped within the settings' snap distance
     masks: dict[object, NDArray[np.bool_]] = field(default_factory=dict)  # eligible sets by filter, memoised
+    labels: list[NodeLabels] = field(default_factory=list)  # the per-node labels once built (off requests)
 
 
 @dataclass
@@ -54,8 +57,8 @@ class _Loaded:
 class NetworkService:
     """Holds this worker's road networks; `refresh` reloads the file when it changed."""
 
-    def __init__(self, path: Path, max_snap_m: float, search_slots: int = 4) -> None:
-        self.path, self.max_snap_m, self.search_slots = path, max_snap_m, search_slots
+    def __init__(self, path: Path, max_snap_m: float, search_slots: int = 4, label_k: int = 0) -> None:
+        self.path, self.max_snap_m, self.search_slots, self.label_k = path, max_snap_m, search_slots, label_k
         self._loaded: _Loaded | None = None
 
     @property
@@ -99,10 +102,31 @@ class NetworkService:
         found = loaded.targets.get(key)
         if found is None:
             attachments = index.attach(index.snap(lon, lat))
-            found = FacilityTargets(index.targets(attachments), attachments.snaps.distance_m <= self.max_snap_m)
+            fresh = FacilityTargets(index.targets(attachments), attachments.snaps.distance_m <= self.max_snap_m)
+            found = loaded.targets.get(key) or fresh  # another thread's (with its labels), if it got there first
             kept = {known: targets for known, targets in loaded.targets.items() if known[0] == revision}
             loaded.targets = {**kept, key: found}
         return found
+
+    def prepare(self, revision: int, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> int:
+        """Snap the facilities of `revision` to every profile and build their per-node labels (the
+        poller calls this off the request path, after each refresh); returns how many were built."""
+        loaded = self._loaded
+        if loaded is None or self.label_k <= 0 or len(lon) == 0:
+            return 0
+        built = 0
+        for profile, index in loaded.indexes.items():
+            found = self.facility_targets(profile, revision, lon, lat)
+            if not found.labels:
+                started = time.perf_counter()
+                found.labels.append(labels_for(index, found.targets, found.near_road, self.label_k))
+                built += 1
+                log.info(
+                    "road labels %s, data revision %d: %d nodes × %d in %.1f s (%.0f MiB)",
+                    *(profile, revision, index.graph.node_count, self.label_k, time.perf_counter() - started),
+                    found.labels[0].nbytes / 2**20,
+                )
+        return built
 
     def _current(self) -> _Loaded:
         loaded = self._loaded

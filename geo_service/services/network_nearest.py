@@ -1,5 +1,7 @@
 """Nearest facilities by road (`metric=network`): the same checked query as the straight-line search,
-ranked by travel distance along the profile's network, exactly (analysis.network.nearest_by_road).
+ranked by travel distance along the profile's network, exactly (analysis.network.nearest_by_road):
+from the per-node labels of the facility snapshot when they prove the answer (`answered_by: labels`),
+else by a road search (`search`; also while the labels of a new data revision are being built).
 
 The rider's position snaps to the nearest road of the profile (refused beyond the settings' snap
 distance); facilities snap the same way, and one farther than that from every road is not offered by
@@ -49,6 +51,7 @@ class RoadNearestResult(Generic[P]):
     searched_m: float  # the answer is exact within this road distance
     network: NetworkInfo
     hits: list[RoadHit]
+    answered_by: str = "search"  # "labels": proved from the per-node labels; "search": a road search ran
 
 
 def find_by_road(
@@ -70,9 +73,12 @@ def find_by_road(
     targets = roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
     eligible = _eligible(snapshot, targets, query)
     accept = _open_filter(at) if query.open_now else None
-    found = nearest_by_road(index, origin, targets.targets, at.limit, cap, eligible=eligible, accept=accept)
+    labels = targets.labels[0] if targets.labels else None
+    found = nearest_by_road(index, origin, targets.targets, at.limit, cap, eligible, accept, labels)
     hits = _hits(at, targets, found.positions, found.distance_m, found.time_s)
-    return RoadNearestResult(snapshot, (at.lon, at.lat), at, profile, snap_m, found.searched_m, info, hits)
+    return RoadNearestResult(
+        snapshot, (at.lon, at.lat), at, profile, snap_m, found.searched_m, info, hits, found.answered_by
+    )
 
 
 def _eligible(snapshot: FacilitySnapshot[P], targets: FacilityTargets, query: NearestQuery) -> NDArray[np.bool_]:

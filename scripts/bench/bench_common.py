@@ -71,7 +71,8 @@ def fresh_database(backend: str, workdir: Path, *, national: bool = False) -> It
 
 
 def load_client(base: str, paths: list[str], duration: float, connections: int, workdir: Path) -> dict[str, float]:
-    """rps, p50_ms, p99_ms of GET requests cycling through `paths` for `duration` seconds."""
+    """rps, p50_ms, p99_ms and failures (responses other than 2xx/3xx, socket errors and timeouts) of
+    GET requests cycling through `paths` for `duration` seconds; a run with failures measures errors."""
     if shutil.which("wrk"):
         return _wrk(base, paths, duration, connections, workdir)
     return _python_client(base, paths, duration, connections)
@@ -88,7 +89,19 @@ def _wrk(base: str, paths: list[str], duration: float, connections: int, workdir
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", "-s", str(script), base]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return {"rps": rps, "p50_ms": _wrk_latency(out, "50%"), "p99_ms": _wrk_latency(out, "99%")}
+    return {
+        "rps": rps,
+        "p50_ms": _wrk_latency(out, "50%"),
+        "p99_ms": _wrk_latency(out, "99%"),
+        "failures": _wrk_failures(out),
+    }
+
+
+def _wrk_failures(out: str) -> float:
+    """Non-2xx/3xx responses plus socket errors (connect, read, write, timeout) of a wrk report."""
+    statuses = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return float((int(statuses.group(1)) if statuses else 0) + (sum(map(int, sockets.groups())) if sockets else 0))
 
 
 def _wrk_latency(out: str, label: str) -> float:
@@ -99,20 +112,28 @@ def _wrk_latency(out: str, label: str) -> float:
 def _python_client(base: str, paths: list[str], duration: float, connections: int) -> dict[str, float]:
     parts = urlsplit(base)
     latencies: list[float] = []
+    failures = [0]
     lock = threading.Lock()
     stop = time.monotonic() + duration
 
     def worker(offset: int) -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        mine, i = [], offset
+        mine, failed, i = [], 0, offset
         while time.monotonic() < stop:
             started = time.perf_counter()
-            conn.request("GET", paths[i % len(paths)])
-            conn.getresponse().read()
+            try:
+                conn.request("GET", paths[i % len(paths)])
+                response = conn.getresponse()
+                response.read()
+                failed += response.status >= 400
+            except OSError:
+                failed += 1
+                conn.close()
             mine.append(time.perf_counter() - started)
             i += 1
         with lock:
             latencies.extend(mine)
+            failures[0] += failed
 
     threads = [threading.Thread(target=worker, args=(n * 97,)) for n in range(connections)]
     for thread in threads:
@@ -120,7 +141,8 @@ def _python_client(base: str, paths: list[str], duration: float, connections: in
     for thread in threads:
         thread.join()
     cuts = statistics.quantiles(latencies, n=100)
-    return {"rps": len(latencies) / duration, "p50_ms": cuts[49] * 1e3, "p99_ms": cuts[98] * 1e3}
+    rps = len(latencies) / duration
+    return {"rps": rps, "p50_ms": cuts[49] * 1e3, "p99_ms": cuts[98] * 1e3, "failures": float(failures[0])}
 
 
 def wait_ready(process: subprocess.Popen[bytes], url: str, log: Path, timeout_s: float) -> None:

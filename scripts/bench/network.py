@@ -20,25 +20,32 @@ Everything is reported beside a baseline measured in the same run (this machine 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
 import time
 import tracemalloc
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from bench_common import fresh_database, load_client
 from nearest_http import BINZHOU_BOX, ROOT, start
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from geo_service.analysis import road_graph
 from geo_service.analysis.nearest import GeodesicKNN
-from geo_service.analysis.network import RoadIndex, nearest_by_road
+from geo_service.analysis.network import RoadIndex, labels_for, nearest_by_road
+from geo_service.analysis.road_labels import NodeLabels
 from geo_service.analysis.road_profiles import PROFILES
 from geo_service.services import network_build
+from geo_service.settings import Settings
 
 EXTRACTS = ("Helsinki", "test")
+SECTIONS = ("build", "inprocess", "http", "corridor")
 
 
 def grid_graph(side: int = 500, seed: int = 1) -> road_graph.RoadGraph:
@@ -102,7 +109,8 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 
 def in_process_section(grid: road_graph.RoadGraph, queries: int, seed: int) -> None:
-    print("\n## nearest in-process (k=5, 350 facilities on the grid)")
+    label_k = Settings().network_label_k
+    print(f"\n## nearest in-process (k=5, 350 facilities on the grid; labels K={label_k})")
     rng = np.random.default_rng(seed)
     index = RoadIndex(grid)
     index.search.warm()
@@ -110,19 +118,29 @@ def in_process_section(grid: road_graph.RoadGraph, queries: int, seed: int) -> N
     flon, flat = rng.uniform(span[0], span[1], 350), rng.uniform(span[2], span[3], 350)
     olon, olat = rng.uniform(span[0], span[1], queries), rng.uniform(span[2], span[3], queries)
     targets = index.targets(index.attach(index.snap(flon, flat)))
+    labels, seconds, peak = measured(lambda: labels_for(index, targets, targets.everyone, label_k))
+    assert isinstance(labels, NodeLabels)
+    print(f"labels of the grid's {grid.node_count} nodes: {seconds:.2f} s, {peak:.0f} MiB traced")
     straight = GeodesicKNN(flon, flat, np.arange(350))
-    road_times, air_times = [], []
+    times: dict[str, list[float]] = {"labels": [], "search": [], "straight": []}
+    answered = {"labels": 0, "search": 0}
     for x, y in zip(olon.tolist(), olat.tolist(), strict=True):
-        started = time.perf_counter()
-        origin = index.attach(index.snap(np.array([x]), np.array([y])))
-        nearest_by_road(index, origin, targets, 5, 50_000.0)
-        road_times.append(time.perf_counter() - started)
+        for path, given in (("labels", labels), ("search", None)):
+            started = time.perf_counter()
+            origin = index.attach(index.snap(np.array([x]), np.array([y])))
+            hits = nearest_by_road(index, origin, targets, 5, 50_000.0, labels=given)
+            times[path].append(time.perf_counter() - started)
+            if given is not None:
+                answered[hits.answered_by] += 1
         started = time.perf_counter()
         straight.nearest(x, y, 5)
-        air_times.append(time.perf_counter() - started)
-    road, air = percentiles(road_times), percentiles(air_times)
-    print(f"network:       p50 {road[0]:.3f} ms, p99 {road[1]:.3f} ms")
-    print(f"straight-line: p50 {air[0]:.3f} ms, p99 {air[1]:.3f} ms   (network/straight p50 ×{road[0] / air[0]:.0f})")
+        times["straight"].append(time.perf_counter() - started)
+    air = percentiles(times["straight"])
+    for path in ("labels", "search"):
+        road = percentiles(times[path])
+        print(f"network ({path:6}): p50 {road[0]:.3f} ms, p99 {road[1]:.3f} ms (p50 ×{road[0] / air[0]:.1f} straight)")
+    print(f"straight-line:    p50 {air[0]:.3f} ms, p99 {air[1]:.3f} ms")
+    print(f"with labels, answered by the labels {answered['labels']}, by the search {answered['search']}")
 
 
 def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: Path) -> None:
@@ -136,34 +154,62 @@ def http_section(grid: road_graph.RoadGraph, args: argparse.Namespace, workdir: 
     network = [path + "&metric=network&profile=ebike" for path in straight]
     with fresh_database("spatialite", workdir) as db_url:
         env = {**os.environ, "GEO_DB_URL": db_url, "PYTHONPATH": str(ROOT), "GEO_ACCESS_LOG": "false"}
-        env["GEO_NETWORK_PATH"] = str(network_file)
+        # the rate limit off: one load client from one address would otherwise measure 429s
+        env.update({"GEO_NETWORK_PATH": str(network_file), "GEO_RATE_LIMIT_REQUESTS": "0"})
         server, base = start(["--factory", "geo_service.asgi:build_app"], env, straight[0], workdir / "server.log")
         try:
-            load_client(base, network[:50], 2.0, 1, workdir)  # the first road query snaps the facilities
-            ratios = []
+            labelled = wait_for_labels(base, network[0])
+            print(f"labels built in the background within {labelled:.1f} s of the server's start")
+            load_client(base, network[:50], 2.0, 1, workdir)  # warm-up
+            print(f"answered by: {answered_by(base, network[:200])} (of the first 200 network queries)")
+            ratios, failures = [], 0.0
             for round_number in range(1, args.rounds + 1):
                 air = load_client(base, straight, args.duration, args.connections, workdir)
                 road = load_client(base, network, args.duration, args.connections, workdir)
                 ratios.append(road["rps"] / air["rps"])
+                failures += air["failures"] + road["failures"]
                 print(
                     f"round {round_number}: straight {air['rps']:.0f} rps (p50 {air['p50_ms']:.2f}, p99 "
-                    f"{air['p99_ms']:.2f} ms); network {road['rps']:.0f} rps (p50 {road['p50_ms']:.2f}, "
-                    f"p99 {road['p99_ms']:.2f} ms); ratio {ratios[-1]:.2f}"
+                    f"{air['p99_ms']:.2f} ms, {air['failures']:.0f} failed); network {road['rps']:.0f} rps "
+                    f"(p50 {road['p50_ms']:.2f}, p99 {road['p99_ms']:.2f} ms, {road['failures']:.0f} failed); "
+                    f"ratio {ratios[-1]:.2f}"
                 )
             print(f"median ratio network / straight-line: {statistics.median(ratios):.2f} (target ≥ 0.3)")
+            if failures:
+                print(
+                    f"INVALID: {failures:.0f} requests failed (non-2xx or socket errors); see {workdir / 'server.log'}"
+                )
+            print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         finally:
             server.terminate()
             server.wait(timeout=30)
 
 
-def corridor_section(workdir: Path, runs: int) -> None:
-    from sqlalchemy import text
+def wait_for_labels(base: str, path: str, timeout_s: float = 300.0) -> float:
+    """Seconds until a network query is answered from the labels (the poller builds them after start)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout_s:
+        if answered_by(base, [path]).get("labels"):
+            return time.perf_counter() - started
+        time.sleep(0.5)
+    raise SystemExit(f"no labels within {timeout_s:g} s: see the server's log")
 
+
+def answered_by(base: str, paths: list[str]) -> dict[str, int]:
+    """How many of these metric=network queries the labels answered, and how many a search."""
+    counts: dict[str, int] = {}
+    for path in paths:
+        with urllib.request.urlopen(base + path, timeout=30) as response:  # noqa: S310 (loopback)
+            how = json.load(response)["query"]["answered_by"]
+        counts[how] = counts.get(how, 0) + 1
+    return counts
+
+
+def corridor_section(workdir: Path, runs: int) -> None:
     from geo_layers.facilities import NearestFeatures
     from geo_service.db.engine import make_engine
     from geo_service.services.along_route import AlongRouteSpec, along_route
     from geo_service.services.nearest import NearestService
-    from geo_service.settings import Settings
 
     print("\n## corridor: 200 km route, 2 km buffer, national set (186,000 + sample)")
     lon = np.linspace(116.9, 118.9, 2000)  # Jinan → Zibo → Weifang, about 200 km east along 36.7°N
@@ -180,36 +226,57 @@ def corridor_section(workdir: Path, runs: int) -> None:
             started = time.perf_counter()
             found = along_route(service, spec)
             ours.append(time.perf_counter() - started)
-        sql = text(
-            "SELECT count(*) FROM facility WHERE status = 'open' AND deleted_at IS NULL AND "
-            "ST_DWithin(geom::geography, ST_GeogFromText(:wkt), 2000)"
-        )
-        theirs = []
-        with engine.connect() as conn:
+        mine = statistics.median(ours) * 1e3
+        print(f"along_route: {len(found.hits)} stations (limit {spec.limit}), median {mine:.1f} ms (target ≤ 50 ms)")
+        print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        postgis_corridor(engine, wkt, min(runs, 5), mine)
+        engine.dispose()
+
+
+def postgis_corridor(engine: Engine, wkt: str, runs: int, mine_ms: float) -> None:
+    """The same corridor by PostGIS: ST_DWithin on geography, behind a box the GiST index can use
+    (without it the cast scans every row: past the statement timeout here); at most 60 s a query."""
+    sql = text(
+        "SELECT count(*) FROM facility WHERE status = 'open' AND deleted_at IS NULL "
+        "AND geom && ST_Expand(ST_GeomFromText(:wkt, 4326), 0.03) "  # 0.03° ≥ 2 km at these latitudes
+        "AND ST_DWithin(geom::geography, ST_GeogFromText(:wkt), 2000)"
+    )
+    theirs = []
+    with engine.connect() as conn:
+        conn.execute(text("SET statement_timeout = 60000"))
+        try:
             for _ in range(runs):
                 started = time.perf_counter()
-                count = conn.execute(sql, {"wkt": f"SRID=4326;{wkt}"}).scalar_one()
+                count = conn.execute(sql, {"wkt": wkt}).scalar_one()
                 theirs.append(time.perf_counter() - started)
-        engine.dispose()
-    mine, base = statistics.median(ours) * 1e3, statistics.median(theirs) * 1e3
-    print(f"along_route: {len(found.hits)} stations (limit {spec.limit}), median {mine:.1f} ms (target ≤ 50 ms)")
-    print(f"PostGIS ST_DWithin: {count} rows, median {base:.1f} ms; ours / PostGIS ×{mine / base:.2f}")
+        except OperationalError as exc:
+            print(f"PostGIS ST_DWithin skipped: {exc.orig.__class__.__name__ if exc.orig else exc}")
+            return
+    base = statistics.median(theirs) * 1e3
+    print(f"PostGIS ST_DWithin: {count} rows, median {base:.1f} ms of {runs}; ours / PostGIS ×{mine_ms / base:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-national", action="store_true", help="skip the corridor over the national set")
+    parser.add_argument(
+        "--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}"
+    )
     parser.add_argument("--queries", type=int, default=500, help="in-process queries")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per HTTP run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating straight/network HTTP rounds")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    grid = build_section()
-    in_process_section(grid, args.queries, args.seed)
+    sections = set(args.sections.split(",")) - ({"corridor"} if args.no_national else set())
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    grid = build_section() if "build" in sections else grid_graph()
+    if "inprocess" in sections:
+        in_process_section(grid, args.queries, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        http_section(grid, args, Path(tmp))
-        if not args.no_national:
+        if "http" in sections:
+            http_section(grid, args, Path(tmp))
+        if "corridor" in sections:
             corridor_section(Path(tmp), 20)
 
 
