@@ -291,7 +291,7 @@ class Settings(BaseSettings):
         ge=0,
         le=64,
         description="Facilities kept per road node for network nearest without a search (0: off); built per "
-        "profile and data revision off the request path, about nodes x this x 20 bytes per profile.",
+        "profile and data revision off the request path, about nodes x this x 16 bytes per profile.",
     )
     route_max_detours: int = Field(
         default=100,

@@ -3,6 +3,7 @@ Helsinki extract: the answer equals networkx's Dijkstra; the straight-line answe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -169,3 +170,39 @@ def test_without_a_network_file_metric_network_says_how_to_build_one(client) -> 
     assert response.status_code == 422
     assert "network build" in response.json()["detail"][0]["msg"]
     assert client.get(NEAREST, params={"lon": 117.97, "lat": 37.38}).status_code == 200
+
+
+def test_the_poller_builds_labels_and_rebuilds_them_after_an_edit(
+    empty_engine: Engine, empty_db_url: str, tmp_path: Path
+) -> None:
+    """Nobody calls prepare here: the lifespan's poller builds the labels after the start and again for
+    the data revision an insert makes (until then the search answers)."""
+    setup.upgrade_schema(empty_engine)
+    setup.load_boundaries(empty_engine, DATA_DIR)
+    graph = road_index("Helsinki", "ebike").graph
+    lon, lat = seeded_points(graph, FACILITIES, seed=21)
+    with empty_engine.begin() as conn:
+        insert_facilities(conn, _records(lon, lat))
+    olon, olat = seeded_points(graph, 1, seed=24)
+    settings = Settings(db_url=empty_db_url, network_path=write_network(tmp_path / "network.npz"), index_refresh_s=0.05)
+    params = {"lon": olon[0], "lat": olat[0], "metric": "network", "limit": 3}
+    with TestClient(create_app(settings)) as client:
+        before = _until_labels(client, params)
+        with empty_engine.begin() as conn:
+            insert_facilities(conn, [_records(olon, olat)[0].model_copy(update={"code": "HEL-NEW"})])
+        after = _until_labels(client, params, revision=before["data_revision"] + 1)
+    assert after["features"][0]["properties"]["code"] == "HEL-NEW"
+    assert [f["properties"]["code"] for f in after["features"][1:]] == [
+        f["properties"]["code"] for f in before["features"][:2]
+    ]
+
+
+def _until_labels(client: TestClient, params: dict, revision: int = 0) -> dict:
+    """The first answer from the labels at data revision ≥ `revision` (the poller runs every 0.05 s)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        body = _get(client, **params)
+        if body["query"]["answered_by"] == "labels" and body["data_revision"] >= revision:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"no answer from the labels at revision {revision}: {body['query']}")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
@@ -130,14 +131,7 @@ class RoadIndex:
 
     def _closest(self, points: FloatArray, candidates: IntArray) -> tuple[IntArray, FloatArray, FloatArray]:
         """Per point, the candidate segment nearest to it, the fraction along it and the distance."""
-        a, b = self.xy[self.ends[candidates, 0]], self.xy[self.ends[candidates, 1]]
-        ab, ap = b - a, points[:, None, :] - a
-        squared = np.maximum((ab * ab).sum(axis=2), 1e-12)
-        t = np.clip((ap * ab).sum(axis=2) / squared, 0.0, 1.0)
-        gap = np.hypot(*np.moveaxis(ap - t[..., None] * ab, 2, 0))
-        best = np.argmin(gap, axis=1)
-        rows = np.arange(len(points))
-        return candidates[rows, best].astype(np.int64), t[rows, best], gap[rows, best]
+        return _closest_segments(self.xy, self.ends, np.ascontiguousarray(points), candidates.astype(np.int64))
 
     def attach(self, snaps: Snaps) -> Attachments:
         """Entry and exit costs of snapped points (see Attachments)."""
@@ -164,6 +158,27 @@ class RoadIndex:
             self.graph.node_count, attachments.node, attachments.in_m, attachments.in_s, attachments.snaps.segment
         )
         return Targets(attachments, table, np.ones(len(attachments.node), dtype=bool))
+
+
+@njit(cache=True, nogil=True)
+def _closest_segments(xy, ends, points, candidates):
+    """Compiled: per point (row of `candidates`), the nearest candidate segment (the first of equals),
+    the fraction t along it (clipped to 0..1) and the distance, all in the metric frame."""
+    count = len(points)
+    segment, t, gap = np.empty(count, np.int64), np.empty(count, np.float64), np.empty(count, np.float64)
+    for i in range(count):
+        px, py = points[i, 0], points[i, 1]
+        gap[i] = np.inf
+        for j in range(candidates.shape[1]):
+            s = candidates[i, j]
+            ax, ay = xy[ends[s, 0], 0], xy[ends[s, 0], 1]
+            abx, aby = xy[ends[s, 1], 0] - ax, xy[ends[s, 1], 1] - ay
+            apx, apy = px - ax, py - ay
+            u = min(max((apx * abx + apy * aby) / max(abx * abx + aby * aby, 1e-12), 0.0), 1.0)
+            d = np.hypot(apx - u * abx, apy - u * aby)
+            if d < gap[i]:
+                segment[i], t[i], gap[i] = s, u, d
+    return segment, t, gap
 
 
 def _part(share: FloatArray, cost: FloatArray) -> FloatArray:

@@ -65,7 +65,8 @@ def _parameters(settings: Settings) -> dict[str, Any]:
                 {"enum": list(METRICS), "default": "straight"},
                 False,
                 "straight: geodesic distance; network: ranked by distance along roads (needs `geo-service "
-                "network build`), with network_distance_m, travel_time_s and snap_distance_m",
+                "network build`), with network_distance_m, travel_time_s and snap_distance_m; `query.answered_by` says "
+                "whether the per-node labels (`labels`) or a road search (`search`) answered",
             ),
             ("profile", {"enum": list(PROFILES), "default": "ebike"}, False, "travel profile of metric=network"),
             (
