@@ -120,22 +120,27 @@ def test_public_map_shows_every_facility_and_toggles_layers(context, servers, vi
 @pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
 def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewport: str, size: dict) -> None:
     base, lon, lat = servers.plain, 118.02, 37.37
-    api = httpx.get(f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10}).json()
+    within = {"lon": lon, "lat": lat, "limit": 10, "max_distance_m": Settings().nearby_radius_ride_m}
+    api = httpx.get(f"{base}/api/v1/facilities/nearest", params=within).json()
     shown = browser.open_page(context, f"{base}/maps/nearby?lon={lon}&lat={lat}", size)
     page = shown.page
     page.wait_for_selector(".gm-result")
     ids = page.eval_on_selector_all(".gm-result", "items => items.map(i => Number(i.dataset.id))")
-    assert ids == [f["id"] for f in api["features"]]
+    assert ids == _open_first(api["features"])
     assert page.locator(".leaflet-marker-icon.gm-marker").count() == len(ids)
     browser.screenshot(shown, f"nearby-{viewport}-{servers.backend}")
     page.click("button.gm-chip:has-text('卫生间')")
     page.wait_for_function("() => document.body.dataset.loaded && location.search.includes('amenity=toilet')")
-    with_toilet = httpx.get(
-        f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10, "amenity": "toilet"}
-    ).json()
+    with_toilet = httpx.get(f"{base}/api/v1/facilities/nearest", params={**within, "amenity": "toilet"}).json()
     page.wait_for_function(f"() => document.querySelectorAll('.gm-result').length === {len(with_toilet['features'])}")
     _clean(shown)
     page.close()
+
+
+def _open_first(features: list[dict]) -> list[int]:
+    """Ids in the nearby page's order: open, then unknown hours, then closed; nearest first within each."""
+    rank = {"open": 0, "unknown": 1, "closed": 2}
+    return [f["id"] for f in sorted(features, key=lambda f: rank[f["properties"]["open_state"]])]
 
 
 def test_nearby_page_uses_the_browser_position(context, servers) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import Connection
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geo_layers.navigation import TravelMode
 from geo_service.analysis.crs import CoordSystem
 from geo_service.api.deps import ConnectionDep, SettingsDep
 from geo_service.api.page_policy import page_policy, tile_origins
@@ -72,6 +73,12 @@ class PageParams:
     crs: Annotated[CoordSystem, Query(description="nearby: wgs84, gcj02 or bd09")] = "wgs84"
     amenity: Annotated[list[str] | None, Query(description="nearby: required amenities; repeatable")] = None
     open_now: Annotated[bool, Query(description="nearby: only facilities open now")] = False
+    mode: Annotated[TravelMode, Query(description="nearby: ride (default), drive or walk: radius and navigation")] = (
+        "ride"
+    )
+    max_distance_m: Annotated[
+        float | None, Query(allow_inf_nan=False, description="nearby: search radius in metres (default by `mode`)")
+    ] = None
 
     @property
     def query(self) -> MapQuery:
@@ -164,8 +171,8 @@ def _page(
             if params.lon is None or params.lat is None
             else {"lon": params.lon, "lat": params.lat, "crs": params.crs}
         )
-        filters = {"amenities": tuple(params.amenity or ()), "open_now": params.open_now}
-        html = pages.nearby_page(conn, ctx, params.query, origin=origin, filters=filters)
+        filters = pages.NearbyFilters(tuple(params.amenity or ()), params.open_now, params.mode, params.max_distance_m)
+        html = pages.nearby_page(conn, settings, ctx, params.query, origin=origin, filters=filters)
     ancestors = settings.map_frame_ancestors if chrome == "embed" else "'none'"
     policy = page_policy(html, frame_ancestors=ancestors, tile_hosts=tile_origins(basemap(settings)))
     headers = {"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
