@@ -478,6 +478,7 @@ def _public_pages(live: Live) -> list[tuple[str, str]]:
         ("coverage", "/maps/coverage?count=5"),
         ("embed-public", "/embed/public"),
         ("embed-nearby", f"/embed/nearby?lon={lon}&lat={lat}"),
+        ("route", "/maps/route"),
     ]
 
 
@@ -490,7 +491,7 @@ def _ready(device: Phone, name: str) -> None:
     page.wait_for_timeout(300)  # transitions (legend, popups) settle before axe measures colours
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_public_pages_pass_axe_and_thumb_sizes_on_a_phone(touch, live: Live, index: int) -> None:
     name, path = _public_pages(live)[index]
     device = phone(touch, live.base + path)
@@ -559,3 +560,23 @@ def test_desktop_screenshots(context, live: Live) -> None:
         browser.screenshot(shown, f"rider-{name}-desktop-{live.backend}")
         _clean(shown)
         shown.page.close()
+
+
+CARD_TEXT = """([props]) => {
+  const card = GeoMaps.card(props, [118.7, 38.4], {distance: 1200});
+  return [card.querySelector('.gm-open').textContent, card.querySelector('.gm-row-text').textContent,
+          card.classList.contains('gm-card-closed'), (card.querySelector('.gm-trucks') || {}).textContent || null];
+}"""
+
+
+def test_cards_say_the_state_and_hours_in_words_when_the_api_sends_them(touch, live: Live) -> None:
+    lon, lat = RIDER
+    device = phone(touch, f"{live.base}/maps/nearby?lon={lon}&lat={lat}")
+    page = device.page
+    base = {"id": 1, "kind": "station", "name": "驿站", "opening_hours": "Mo-Su 08:00-20:00", "amenities": []}
+    worded = {**base, "open_state": "closed", "state_text": "休息中（08:00 开门）", "hours_text": "每天 08:00–20:00"}
+    assert page.evaluate(CARD_TEXT, [worded]) == ["休息中（08:00 开门）", "每天 08:00–20:00", True, None]
+    plain = {**base, "open_state": "open", "truck_parking_spaces": 3}
+    assert page.evaluate(CARD_TEXT, [plain]) == ["营业中", "Mo-Su 08:00-20:00", False, " 货车车位 3"]
+    _clean(device.shown)
+    page.close()

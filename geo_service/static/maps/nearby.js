@@ -62,6 +62,11 @@
     return api;
   }
 
+  /** A radius in words: whole kilometres without decimals (5 公里, 30 公里). */
+  function radiusText(metres) {
+    return metres >= 1000 && metres % 1000 === 0 ? metres / 1000 + ' ' + GM.state().S.kilometres : GM.formatDistance(metres);
+  }
+
   GM.nearby = function (map, cfg) {
     var state = GM.state(), S = state.S, sym = state.cfg.symbols;
     var panel = document.getElementById('gm-panel');
@@ -96,7 +101,7 @@
       return node;
     }
 
-    // the head stays on screen while the list scrolls: position, mode, first chips, active filters
+    // the head: position, mode, first chips; the active filters below it stay on screen as the list scrolls
     var head = el('div', 'gm-nb-head');
     var locate = button('gm-btn gm-btn-primary gm-nb-locate', S.use_location, 'location-crosshairs');
     var modes = el('div', 'gm-modes');
@@ -118,7 +123,7 @@
     more.dataset.filter = 'more';
     var active = el('div', 'gm-active');
     active.setAttribute('aria-live', 'polite');
-    head.append(top, el('p', 'gm-nb-hint', S.pick_on_map), firstRow, active);
+    head.append(top, el('p', 'gm-nb-hint', S.pick_on_map), firstRow);
 
     var moreSheet = sheet(S.more_title, S.done, function (body) {
       var kindsBox = el('div', 'gm-chips');
@@ -141,7 +146,7 @@
       radius = Math.min(radius * 2, cfg.max_radius_m);
       search();
     });
-    panel.append(head, status, wider, heading, list);
+    panel.append(head, active, status, wider, heading, list);
 
     /** The first chips of the mode, and the rest of the amenities in the sheet. */
     function layoutChips() {
@@ -246,12 +251,13 @@
       list.replaceChildren();
       var here = GM.toDisplay(body.query.lon, body.query.lat), points = [here];
       if (rider) map.removeLayer(rider);
-      rider = L.circleMarker(here, {radius: 9, color: '#fff', weight: 3, fillColor: '#1565c0', fillOpacity: 1, className: 'gm-rider'})
+      if (!map.getPane('gmRider')) map.createPane('gmRider').style.zIndex = 650; // above the markers (600)
+      rider = L.circleMarker(here, {radius: 9, color: '#fff', weight: 3, fillColor: '#1565c0', fillOpacity: 1, className: 'gm-rider', pane: 'gmRider'})
         .bindTooltip(el('span', null, S.you_are_here)).addTo(map);
-      var r = GM.formatDistance(radius);
+      var r = radiusText(radius);
       status.textContent = body.features.length ? fill(S.within, {r: r, n: body.features.length}) : fill(S.none_within, {r: r});
       wider.hidden = radius >= cfg.max_radius_m;
-      wider.replaceChildren(fill(S.search_wider, {r: GM.formatDistance(Math.min(radius * 2, cfg.max_radius_m))}));
+      wider.replaceChildren(fill(S.search_wider, {r: radiusText(Math.min(radius * 2, cfg.max_radius_m))}));
       ordered(body.features).forEach(function (f, i) {
         var at = addResult(f, i);
         if (i < FIT_FIRST) points.push(at);
