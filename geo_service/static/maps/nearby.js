@@ -180,7 +180,7 @@
         .concat(filters.kinds.map(function (c) { return ['kind', c]; }));
       var hidden = on.filter(function (pair) { return !firstRow.querySelector('[data-filter="' + pair[0] + '"]' + (pair[1] ? '[data-code="' + pair[1] + '"]' : '')); });
       more.replaceChildren(S.more_filters + (hidden.length ? ' · ' + hidden.length : ''));
-      active.replaceChildren(el('span', 'gm-active-label', S.active_filters + '：'));
+      active.replaceChildren(el('span', 'gm-active-label', S.active_filters));
       if (!on.length) active.append(el('span', 'gm-active-none', S.no_filters));
       on.forEach(function (pair) {
         var text = label(pair[0], pair[1]);
