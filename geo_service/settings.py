@@ -104,6 +104,15 @@ class Settings(BaseSettings):
     nearest_default_limit: int = Field(default=5, ge=1)
     nearest_max_limit: int = Field(default=50, ge=1, description="Largest `limit` of the nearest endpoint.")
     nearest_max_distance_m: float = Field(default=50_000, gt=0, description="Cap on `max_distance_m`.")
+    nearby_radius_ride_m: float = Field(
+        default=5_000,
+        gt=0,
+        description="First search radius of the nearby page for riders (and walkers); 扩大范围 doubles it up to "
+        "nearest_max_distance_m.",
+    )
+    nearby_radius_drive_m: float = Field(
+        default=30_000, gt=0, description="First search radius of the nearby page in drive mode (`mode=drive`)."
+    )
     service_area_margin_km: float = Field(
         default=50, ge=0, description="Points farther than this outside the data's extent are rejected (422)."
     )

@@ -74,6 +74,10 @@ def test_language_and_layer_parameters(client) -> None:
         ("/maps/coverage", {"radius_m": 20_001}, "radius_m"),
         ("/maps/coverage", {"kind": "rest_base"}, "kind"),
         ("/maps/nearby", {"amenity": "jacuzzi"}, "amenity"),
+        ("/maps/nearby", {"mode": "fly"}, "mode"),
+        ("/maps/nearby", {"max_distance_m": 0}, "max_distance_m"),
+        ("/maps/nearby", {"max_distance_m": 50_001}, "max_distance_m"),
+        ("/maps/nearby", {"max_distance_m": "inf"}, "max_distance_m"),
         ("/embed/elsewhere", {}, "name"),
         ("/maps/data/facilities", {"bbox": "1,2,3"}, "bbox"),
         ("/api/v1/facilities", {"bbox": "118,37,117,38"}, "bbox"),
@@ -84,6 +88,21 @@ def test_bad_parameters_are_422_naming_them(client, path: str, params: dict, par
     response = client.get(path, params=params)
     assert response.status_code == 422
     assert parameter in [d["loc"][-1] for d in response.json()["detail"]]
+
+
+@pytest.mark.parametrize(
+    ("params", "mode", "radius"),
+    [({}, "ride", 5_000), ({"mode": "drive"}, "drive", 30_000), ({"mode": "walk", "max_distance_m": 800}, "walk", 800)],
+)
+def test_the_nearby_page_starts_with_the_mode_and_its_radius(client, params: dict, mode: str, radius: float) -> None:
+    settings = client.app.state.settings
+    assert (settings.nearby_radius_ride_m, settings.nearby_radius_drive_m) == (5_000, 30_000)  # the defaults
+    html = client.get("/maps/nearby", params={"lon": 117.97, "lat": 37.38, **params}).text
+    assert f'"mode":"{mode}"' in html and f'"radius_m":{radius}' in html
+    assert '"radii":{"ride":5000.0,"drive":30000.0,"walk":5000.0}' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "user-scalable" not in html and "maximum-scale" not in html
+    assert html.count("<main") == 1
 
 
 def test_the_planner_map_radius_is_capped_by_the_settings(client) -> None:

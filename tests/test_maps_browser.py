@@ -123,29 +123,36 @@ def test_public_map_shows_every_facility_and_toggles_layers(context, servers, vi
 @pytest.mark.parametrize(("viewport", "size"), [("desktop", browser.DESKTOP), ("phone", browser.PHONE)])
 def test_nearby_page_lists_what_the_nearest_api_answers(context, servers, viewport: str, size: dict) -> None:
     base, lon, lat = servers.plain, 118.02, 37.37
-    api = httpx.get(f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10}).json()
+    within = {"lon": lon, "lat": lat, "limit": 10, "max_distance_m": Settings().nearby_radius_ride_m}
+    api = httpx.get(f"{base}/api/v1/facilities/nearest", params=within).json()
     shown = browser.open_page(context, f"{base}/maps/nearby?lon={lon}&lat={lat}", size)
     page = shown.page
     page.wait_for_selector(".gm-result")
     ids = page.eval_on_selector_all(".gm-result", "items => items.map(i => Number(i.dataset.id))")
-    assert ids == [f["id"] for f in api["features"]]
+    assert ids == _open_first(api["features"])
     assert page.locator(".leaflet-marker-icon.gm-marker").count() == len(ids)
     hours = page.eval_on_selector_all(
         ".gm-result .gm-card", "cards => cards.map(c => c.querySelector('.gm-row-text').textContent)"
     )
-    assert hours == [f["properties"]["hours_text"] for f in api["features"]]  # words, not opening_hours syntax
+    by_id = {f["id"]: f for f in api["features"]}
+    assert hours == [by_id[i]["properties"]["hours_text"] for i in ids]  # words, not opening_hours syntax
     assert page.locator(".gm-result .gm-open").count() == len(ids)  # every card says its state in words
-    # the map is framed on the results (not on the whole area), each marker inside the view
-    assert page.evaluate(NEARBY_FRAMED) == len(ids)
+    # the map is framed on the rider and the first three results (not on the whole area)
+    first = [by_id[i]["geometry"]["coordinates"] for i in ids[:3]] + [[api["query"]["lon"], api["query"]["lat"]]]
+    assert page.evaluate(NEARBY_FRAMED, first) is True
     browser.screenshot(shown, f"nearby-{viewport}-{servers.backend}")
     page.click("button.gm-chip:has-text('卫生间')")
     page.wait_for_function("() => document.body.dataset.loaded && location.search.includes('amenity=toilet')")
-    with_toilet = httpx.get(
-        f"{base}/api/v1/facilities/nearest", params={"lon": lon, "lat": lat, "limit": 10, "amenity": "toilet"}
-    ).json()
+    with_toilet = httpx.get(f"{base}/api/v1/facilities/nearest", params={**within, "amenity": "toilet"}).json()
     page.wait_for_function(f"() => document.querySelectorAll('.gm-result').length === {len(with_toilet['features'])}")
     _clean(shown)
     page.close()
+
+
+def _open_first(features: list[dict]) -> list[int]:
+    """Ids in the nearby page's order: open, then unknown hours, then closed; nearest first within each."""
+    rank = {"open": 0, "unknown": 1, "closed": 2}
+    return [f["id"] for f in sorted(features, key=lambda f: rank[f["properties"]["open_state"]])]
 
 
 def test_nearby_page_uses_the_browser_position(context, servers) -> None:
@@ -188,15 +195,9 @@ def _pages_with_hostile_names(servers: dict[str, str], site: Path) -> list[str]:
     ]
 
 
-NEARBY_FRAMED = """() => {
+NEARBY_FRAMED = """(points) => {
   const map = GeoMaps.state().map, view = map.getBounds();
-  if (map.getZoom() < 11) return -map.getZoom();
-  let inside = 0;
-  map.eachLayer(l => {
-    const pin = l instanceof L.Marker && l.getElement().classList.contains('gm-marker');
-    if (pin && view.contains(l.getLatLng())) inside++;
-  });
-  return inside;
+  return map.getZoom() >= 11 && points.every(([lon, lat]) => view.contains(L.latLng(lat, lon)));
 }"""
 OPEN_HOSTILE_CARDS = """() => GeoMaps.state().searchIndex.filter(e => e.p.code.startsWith('XSS-')).map(e => {
   e.marker.openPopup();

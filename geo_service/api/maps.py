@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geo_layers.navigation import TravelMode
 from geo_service.analysis.crs import CoordSystem
 from geo_service.api import nearest
 from geo_service.api.deps import ConnectionDep, SettingsDep
@@ -77,6 +78,12 @@ class PageParams:
     crs: Annotated[CoordSystem, Query(description="nearby: wgs84, gcj02 or bd09")] = "wgs84"
     amenity: Annotated[list[str] | None, Query(description="nearby: required amenities; repeatable")] = None
     open_now: Annotated[bool, Query(description="nearby: only facilities open now")] = False
+    mode: Annotated[TravelMode, Query(description="nearby: ride (default), drive or walk: radius and navigation")] = (
+        "ride"
+    )
+    max_distance_m: Annotated[
+        float | None, Query(allow_inf_nan=False, description="nearby: search radius in metres (default by `mode`)")
+    ] = None
 
     @property
     def query(self) -> MapQuery:
@@ -166,7 +173,7 @@ def _page(
     elif name == "route":
         html = pages.route_page(conn, settings, ctx, params.query)
     else:
-        html = _nearby(request, params, conn, ctx)
+        html = _nearby(request, params, conn, ctx, settings)
     ancestors = settings.map_frame_ancestors if chrome == "embed" else "'none'"
     policy = page_policy(html, frame_ancestors=ancestors, tile_hosts=tile_origins(basemap(settings)))
     headers = {"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
@@ -175,25 +182,30 @@ def _page(
     return HTMLResponse(html, headers=headers)
 
 
-def _nearby(request: Request, params: PageParams, conn: Connection, ctx: PageContext) -> str:
+def _nearby(request: Request, params: PageParams, conn: Connection, ctx: PageContext, settings: Settings) -> str:
     """The nearby page; with a position in the URL it carries the first nearest answer."""
-    filters = {"amenities": tuple(params.amenity or ()), "open_now": params.open_now}
+    filters = pages.NearbyFilters(tuple(params.amenity or ()), params.open_now, params.mode, params.max_distance_m)
     if params.lon is None or params.lat is None:
-        return pages.nearby_page(conn, ctx, params.query, origin=None, filters=filters)
+        return pages.nearby_page(conn, settings, ctx, params.query, origin=None, filters=filters)
     origin = {"lon": params.lon, "lat": params.lat, "crs": params.crs}
-    first = _first_nearest(request, params)
-    return pages.nearby_page(conn, ctx, params.query, origin=origin, filters=filters, first_answer=first)
+    first = _first_nearest(request, params, filters, settings, ctx.lang)
+    return pages.nearby_page(conn, settings, ctx, params.query, origin=origin, filters=filters, first_answer=first)
 
 
-def _first_nearest(request: Request, params: PageParams) -> bytes | None:
+def _first_nearest(
+    request: Request, params: PageParams, filters: pages.NearbyFilters, settings: Settings, lang: Lang
+) -> bytes | None:
     """The nearest API's answer to the query the page script would send first (nearby.js `query`), or None
-    when it has none to give (a bad position, the index not loaded yet): the script then asks, and says why."""
-    query: list[tuple[str, object]] = [("lon", params.lon), ("lat", params.lat), ("crs", params.crs)]
-    query += [("limit", pages.NEARBY_LIMIT), *(("kind", k) for k in params.kind or ())]
-    query += [("amenity", a) for a in params.amenity or ()]
-    if params.open_now:
-        query.append(("open_now", "true"))
+    when it has none to give (a bad position or radius, the index not loaded yet): the script then asks,
+    and says why."""
     try:
+        radius = pages.nearby_radius(settings, filters)
+        query: list[tuple[str, object]] = [("lon", params.lon), ("lat", params.lat), ("crs", params.crs)]
+        query += [("limit", pages.NEARBY_LIMIT), *(("kind", k) for k in params.kind or ())]
+        query += [("amenity", a) for a in filters.amenities]
+        if filters.open_now:
+            query.append(("open_now", "true"))
+        query += [("mode", filters.mode), ("max_distance_m", radius), ("lang", lang)]
         return nearest.answer(request.app.state.nearest, urlencode(query).encode())
     except (InvalidParameter, DatabaseUnavailable):
         return None

@@ -4,9 +4,10 @@ configuration. Each map page (public, nearby, coverage) builds on `new_page` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import folium
 from branca.element import Element, Figure
@@ -22,6 +23,8 @@ from geo_service.maps.i18n import LABELS, Lang, strings
 
 #: full: a page of its own; embed: minimal chrome for iframes; static: exported files without the API
 Chrome = Literal["full", "embed", "static"]
+VIEWPORT_META: Final = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+_FOLIUM_VIEWPORT: Final = re.compile(r'<meta name="viewport" content="[^"]*"\s*/?>')
 DEFAULT_BOUNDS = [[34.4, 114.8], [38.4, 122.7]]  # Shandong, for an empty database
 
 
@@ -49,7 +52,8 @@ class _Document(Figure):
         "<!DOCTYPE html>\n"
         '<html lang="{{ this.lang }}">\n<head>\n<title>{{ this.title }}</title>\n<link rel="icon" href="data:,">\n'
         "{{ this.header.render(**kwargs) }}\n</head>\n"
-        '<body class="{{ this.body_class }}">\n{{ this.html.render(**kwargs) }}\n</body>\n'
+        '<body class="{{ this.body_class }}">\n{{ this.bar }}<main class="gm-main">\n{{ this.html.render(**kwargs) }}\n'
+        "</main>\n</body>\n"
         "<script>\n{{ this.script.render(**kwargs) }}\n</script>\n</html>\n"
     )
 
@@ -58,6 +62,7 @@ class _Document(Figure):
         self.lang = "zh-CN" if lang == "zh" else "en"
         self.title = html_text(title)
         self.body_class = html_text(body_class)
+        self.bar = ""  # the header (already escaped HTML), outside the page's <main>
 
 
 def new_page(
@@ -81,7 +86,9 @@ def new_page(
     fmap.default_css = [(path, ctx.asset(path)) for path in (*base[1], *stylesheets)]
     document.add_child(fmap)
     if ctx.chrome != "embed":
-        document.html.add_child(Element(_header(ctx, heading or title)), name="gm_header")
+        document.bar = _header(ctx, heading or title)
+    else:  # no header bar: the page still has its title as a heading, for screen readers
+        document.html.add_child(Element(f'<h1 class="gm-sr-only">{html_text(heading or title)}</h1>'))
     for tiles in tile_layers(ctx.base):
         tiles.add_to(fmap)
     ScriptCall("page", _page_config(ctx, kind, frame)).add_to(fmap)
@@ -91,7 +98,16 @@ def new_page(
 def render(document: Figure, fmap: folium.Map) -> str:
     """The HTML document; `GeoMaps.ready` runs after every layer was added."""
     ScriptCall("ready", {}).add_to(fmap)
-    return str(document.render())
+    return _zoomable(str(document.render()))
+
+
+def _zoomable(html: str) -> str:
+    """folium's viewport forbids pinch-zoom (maximum-scale=1, user-scalable=no), which people with low
+    vision need on a phone: the page lets them zoom."""
+    page, count = _FOLIUM_VIEWPORT.subn(VIEWPORT_META, html, count=1)
+    if count != 1:
+        raise RuntimeError("folium's viewport <meta> was not found; the page would not be zoomable")
+    return page
 
 
 def _header(ctx: PageContext, title: str) -> str:

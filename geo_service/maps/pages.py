@@ -6,7 +6,9 @@ static export; the PageContext says which (chrome, asset URLs, API endpoints).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from branca.element import Element
@@ -14,8 +16,10 @@ from sqlalchemy import Connection
 
 from geo_layers.element import ScriptCall
 from geo_layers.escape import html_text, json_data_block
+from geo_layers.navigation import TRAVEL_MODES, TravelMode
 from geo_layers.spec import PageName
 from geo_service import vocab
+from geo_service.errors import InvalidParameter
 from geo_service.maps import assets
 from geo_service.maps.compose import chosen_layers, layer_element
 from geo_service.maps.data import MapQuery, data_bounds
@@ -30,6 +34,12 @@ from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
 NEARBY_LIMIT = 10
+#: the amenities riders (and drivers) ask for first: chips of their own; the rest open under 更多
+FIRST_AMENITIES: dict[TravelMode, tuple[str, ...]] = {
+    "ride": ("cold_water", "ebike_charging", "toilet", "microwave"),
+    "walk": ("cold_water", "toilet", "hot_water", "microwave"),
+    "drive": ("truck_parking", "toilet", "cold_water", "hot_water"),
+}
 ROUTE_BUFFER_M = 1000  # the route page's first corridor half-width
 ROUTE_LIMIT = 100  # stations listed along a route
 
@@ -100,40 +110,79 @@ def _say_if_empty(conn: Connection, ctx: PageContext, document: Any) -> None:
         document.html.add_child(Element(f'<div class="gm-empty-region" role="status">{html_text(text)}</div>'))
 
 
+@dataclass(frozen=True)
+class NearbyFilters:
+    """The nearby page's first filter settings (unchecked: `nearby_page` validates them)."""
+
+    amenities: tuple[str, ...] = ()
+    open_now: bool = False
+    mode: TravelMode = "ride"
+    radius_m: float | None = None  # default: the mode's (GEO_NEARBY_RADIUS_RIDE_M / _DRIVE_M)
+
+
+def nearby_radius(settings: Settings, filters: NearbyFilters) -> float:
+    """The first search radius: the asked one (422 unless > 0 and at most GEO_NEAREST_MAX_DISTANCE_M), else
+    the mode's setting within that cap."""
+    cap = settings.nearest_max_distance_m
+    if filters.radius_m is not None:
+        if not (math.isfinite(filters.radius_m) and 0 < filters.radius_m <= cap):
+            raise InvalidParameter("max_distance_m", f"must be > 0 and at most {cap:g} m, got {filters.radius_m}")
+        return filters.radius_m
+    default = settings.nearby_radius_drive_m if filters.mode == "drive" else settings.nearby_radius_ride_m
+    return min(default, cap)
+
+
 def nearby_page(
     conn: Connection,
+    settings: Settings,
     ctx: PageContext,
     query: MapQuery,
     *,
     origin: dict[str, Any] | None,
-    filters: dict[str, Any],
+    filters: NearbyFilters,
     first_answer: bytes | None = None,
 ) -> str:
     """A list of the nearest facilities beside a map, filled in the browser from the nearest API.
 
     `origin` ({lon, lat, crs}) comes from the URL; without it the page asks the browser for its position.
-    `filters` (amenities, open_now) are the initial filter settings. `first_answer`, the nearest API's
-    answer for that origin and those filters, travels in the page (a JSON data block): the first results
-    need no second round trip, which on a phone's network is most of the wait."""
+    `filters` are the initial settings: amenities, open now, travel mode (ride/drive/walk: the radius, the
+    first chips and every navigation link) and the search radius. `first_answer`, the nearest API's answer
+    for that origin and those filters, travels in the page (a JSON data block): the first results need no
+    second round trip, which on a phone's network is most of the wait."""
     kinds = check_codes("kind", query.kinds, vocab.KINDS)
-    amenities = check_codes("amenity", filters.get("amenities", ()), vocab.AMENITIES)
+    amenities = check_codes("amenity", filters.amenities, vocab.AMENITIES)
+    if filters.mode not in TRAVEL_MODES:
+        raise InvalidParameter("mode", f"must be one of {list(TRAVEL_MODES)}, got {filters.mode!r}")
+    radius = nearby_radius(settings, filters)
     title = strings(ctx.lang)["nearby_title"]
     lean = (assets.NEARBY_SCRIPTS, assets.NEARBY_STYLESHEETS)
     document, fmap = new_page(ctx, "nearby", title, data_bounds(conn, None), scripts=(assets.NEARBY_SCRIPT,), base=lean)
-    document.html.add_child(Element('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
+    document.html.add_child(Element(_nearby_panel(ctx)), name="gm_panel")
     if first_answer is not None and origin is not None:
         block = f'<script type="application/json" id="gm-first-nearest">{json_data_block(first_answer)}</script>'
         document.html.add_child(Element(block), name="gm_first_nearest")
     _say_if_empty(conn, ctx, document)
-    config = {
-        "origin": origin,
-        "kinds": list(kinds),
-        "amenities": list(amenities),
-        "open_now": bool(filters.get("open_now")),
+    config = {"origin": origin, "kinds": list(kinds), "amenities": list(amenities), "open_now": filters.open_now}
+    ScriptCall("nearby", {**config, **_nearby_radii(settings, filters.mode, radius)}).add_to(fmap)
+    return render(document, fmap)
+
+
+def _nearby_radii(settings: Settings, mode: TravelMode, radius: float) -> dict[str, Any]:
+    """The nearby script's mode, radius and what changes with them (each mode's radius and first chips)."""
+    return {
+        "mode": mode,
+        "radius_m": radius,
+        "radii": {each: nearby_radius(settings, NearbyFilters(mode=each)) for each in TRAVEL_MODES},
+        "max_radius_m": settings.nearest_max_distance_m,
+        "first_amenities": {each: list(codes) for each, codes in FIRST_AMENITIES.items()},
         "limit": NEARBY_LIMIT,
     }
-    ScriptCall("nearby", config).add_to(fmap)
-    return render(document, fmap)
+
+
+def _nearby_panel(ctx: PageContext) -> str:
+    """The panel the page script fills, named for assistive technology."""
+    label = html_text(strings(ctx.lang)["nearby_title"])
+    return f'<section id="gm-panel" class="gm-panel" aria-label="{label}"></section>'
 
 
 def route_page(conn: Connection, settings: Settings, ctx: PageContext, query: MapQuery) -> str:

@@ -32,6 +32,7 @@ _CARD_FIELDS = (
     "phone",
     "status",
     "open_reports",
+    "truck_parking_spaces",
 )
 NAV_VENDORS = ("amap", "baidu", "tencent")
 

@@ -104,16 +104,17 @@
     return links;
   }
 
-  function badge(state) {
-    var S = page.S;
-    if (!state) return null;
-    return el('span', 'gm-open gm-open-' + state, S[state] || state);
+  /** Open/closed in words: the API's state_text (营业中 / 休息中（HH:MM 开门）…) when it sends one. */
+  function badge(p) {
+    var S = page.S, state = p.open_state;
+    if (!state && !p.state_text) return null;
+    return el('span', 'gm-open gm-open-' + (p.state || state || 'unknown'), p.state_text || S[state] || state);
   }
 
   /** The facility card of popups and of the nearby list; `wgs84` is [lon, lat], `extra.distance` metres. */
   GM.card = function (p, wgs84, extra) {
     var S = page.S, sym = page.cfg.symbols, kind = sym.kinds[p.kind] || {label: p.kind, color: '#555', icon: 'location-dot'};
-    var card = el('div', 'gm-card');
+    var card = el('div', 'gm-card' + (p.open_state === 'closed' ? ' gm-card-closed' : ''));
     card.dataset.id = String(p.id);
     var head = el('div', 'gm-card-head');
     var chip = el('span', 'gm-kind');
@@ -121,10 +122,10 @@
     chip.append(icon(kind.icon), ' ', kind.label);
     head.append(chip);
     if (p.is_sample) head.append(el('span', 'gm-sample-badge', S.sample_badge));
-    card.append(head, el('h3', 'gm-card-title', p.name));
+    card.append(head, el((extra && extra.heading) || 'h2', 'gm-card-title', p.name));
     var meta = el('div', 'gm-card-meta');
     if (extra && extra.distance !== undefined) meta.append(el('span', 'gm-distance', GM.formatDistance(extra.distance)));
-    var open = p.state_text ? el('span', 'gm-open gm-open-' + (p.state || p.open_state || 'unknown'), p.state_text) : badge(p.open_state);
+    var open = badge(p);
     if (open) meta.append(open);
     if (!p.state_text && p.status && p.status !== 'open') meta.append(el('span', 'gm-status', sym.statuses[p.status] || p.status));
     if (meta.childNodes.length) card.append(meta);
@@ -136,6 +137,12 @@
       card.append(line);
     }
     row('clock', S.hours, p.hours_text || p.opening_hours || S.unknown);
+    if (p.truck_parking_spaces > 0) {
+      var trucks = el('p', 'gm-row gm-trucks');
+      trucks.append(icon((sym.amenities.truck_parking || {}).icon || 'location-dot'), ' ',
+        el('span', 'gm-row-text', S.truck_spaces.split('{n}').join(String(p.truck_parking_spaces))));
+      card.append(trucks);
+    }
     row('location-dot', S.address, p.address);
     var access = sym.access[p.access_method];
     if (access) row(access.icon, S.access, access.label);
