@@ -7,6 +7,7 @@ never downloads a browser here.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import socket
@@ -54,22 +55,34 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
+_PLAYWRIGHT: list = []  # the process's one Playwright: its sync API refuses a second while one runs
+
+
+def playwright():
+    """The test process's Playwright, started on first use and stopped at exit: the session's browser
+    context and the browsers of tests that need their own contexts share it, in whatever order pytest
+    runs their files."""
+    if not _PLAYWRIGHT:
+        from playwright.sync_api import sync_playwright
+
+        _PLAYWRIGHT.append(sync_playwright().start())
+        atexit.register(_PLAYWRIGHT[0].stop)
+    return _PLAYWRIGHT[0]
+
+
 def browser_context() -> Iterator:
     """A persistent Chromium context on a fresh user-data-dir, geolocation allowed."""
     require_chromium()
-    from playwright.sync_api import sync_playwright
-
     profile = tempfile.mkdtemp(prefix="geo-chromium-")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, locale="zh-CN"
-        )
-        context.grant_permissions(["geolocation"])
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
+    context = playwright().chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, locale="zh-CN"
+    )
+    context.grant_permissions(["geolocation"])
+    try:
+        yield context
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def free_port() -> int:
@@ -165,14 +178,11 @@ def open_page(context, url: str, viewport: dict[str, int] = DESKTOP, ready: str 
 def chromium() -> Iterator:
     """A Chromium browser (not persistent), for tests that need several independent contexts."""
     require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = playwright().chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def _record_csp_message(guarded: Guarded, text: str) -> None:
