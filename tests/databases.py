@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from geo_service.db.engine import make_engine
+from geo_service.queries.facilities import insert_facilities
+from geo_service.records import FacilityRecord
 from geo_service.services import setup
 from geo_service.settings import PROJECT_ROOT, Settings
 
@@ -59,12 +61,16 @@ def new_database(backend: str, tmp_dir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def loaded_database(backend: str, tmp_dir: Path) -> Iterator[str]:
-    """A new database with the schema, the Binzhou boundaries and the sample facilities."""
+def loaded_database(backend: str, tmp_dir: Path, extra: Sequence[FacilityRecord] = ()) -> Iterator[str]:
+    """A new database with the schema, the Binzhou boundaries and the sample facilities, plus `extra`
+    facilities of a test's own."""
     with new_database(backend, tmp_dir) as url:
         engine = make_engine(Settings(db_url=url))
         try:
             setup.prepare(engine, DATA_DIR)
+            if extra:
+                with engine.begin() as conn:
+                    insert_facilities(conn, extra)
         finally:
             engine.dispose()
         yield url

@@ -24,7 +24,6 @@ from geo_service.db.engine import make_engine
 from geo_service.db.models import Facility
 from geo_service.maps.i18n import STRINGS
 from geo_service.maps.render import render_site
-from geo_service.queries.facilities import insert_facilities
 from geo_service.queries.facility_edits import facility_id_by_code
 from geo_service.queries.reports import NewReport, insert_report
 from geo_service.records import FacilityRecord
@@ -76,11 +75,7 @@ class Servers:
 @pytest.fixture(scope="session", params=BACKENDS)
 def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     browser.require_chromium()
-    with loaded_database(str(request.param), tmp_path_factory.mktemp("browser")) as url:
-        engine = make_engine(Settings(db_url=url))
-        with engine.begin() as conn:
-            insert_facilities(conn, _hostile_records())
-        engine.dispose()
+    with loaded_database(str(request.param), tmp_path_factory.mktemp("browser"), _hostile_records()) as url:
         small = {"map_embed_max_features": "50", "map_viewport_max_features": "100"}
         with browser.serve(url, map_basemap="none") as plain, browser.serve(url, map_basemap="amap", **small) as amap:
             yield Servers(plain=plain, amap=amap, db_url=url, backend=str(request.param))

@@ -27,7 +27,6 @@ from sqlalchemy import func, select
 from geo_service.analysis.hours import parse_hours, state_at
 from geo_service.db.engine import make_engine
 from geo_service.db.models import Facility
-from geo_service.queries.facilities import insert_facilities
 from geo_service.records import FacilityRecord
 from geo_service.settings import Settings
 from tests import browser
@@ -171,11 +170,7 @@ def _open_rows(url: str) -> list[Row]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     browser.require_chromium()
-    with loaded_database(str(request.param), tmp_path_factory.mktemp("rider")) as url:
-        engine = make_engine(Settings(db_url=url))
-        with engine.begin() as conn:
-            insert_facilities(conn, _records())
-        engine.dispose()
+    with loaded_database(str(request.param), tmp_path_factory.mktemp("rider"), _records()) as url:
         port = browser.free_port()
         partner, stranger = f"http://localhost:{port}", f"http://127.0.0.1:{port}"
         with partner_site(port), browser.serve(url, map_basemap="none", map_frame_ancestors=partner) as base:

@@ -35,6 +35,7 @@ class Patchable(Protocol):
 
 
 P = TypeVar("P", bound=Patchable)  # what the presenter prepares from the rows (opaque here)
+_Memo = tuple[OpenState, datetime, datetime | None, StateAt | None]
 AMENITY_BIT: dict[str, int] = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
 
 
@@ -64,37 +65,34 @@ class FacilitySnapshot(Generic[P]):
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
     areas: tuple[Bounds, ...] = ()  # the box of each region (the nearest gate serves near any of them)
-    # position → (state, known from, known until): a state holds until the hours' next change (hours
-    # later, or never for 24/7), so most lookups skip the evaluation. At most one entry per facility.
-    _states: dict[int, tuple[OpenState, datetime, datetime | None]] = field(
-        default_factory=dict, compare=False, repr=False
-    )
-    # position → the StateAt of its current memoised state (it depends on the state and its change only)
-    _full: dict[int, StateAt] = field(default_factory=dict, compare=False, repr=False)
+    # position → (state, known from, known until, its StateAt once asked for): a state holds until the
+    # hours' next change (hours later, or never for 24/7), so most lookups skip the evaluation, and so
+    # does its StateAt, which depends on the state and that change only. At most one entry per facility.
+    _states: dict[int, _Memo] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.lon)
 
     def open_state(self, position: int, wall_clock: datetime) -> OpenState:
         """state_at for one facility at a naive local time, memoised until the next change."""
-        return self._state_and_change(position, wall_clock)[0]
+        return self._memo(position, wall_clock)[0]
 
     def state(self, position: int, wall_clock: datetime) -> StateAt:
         """facility_state of one (open) facility: open/closed/unknown, when that changes and next opens
         (memoised with the open state: the words of a returned facility cost a lookup)."""
-        known = self._state_and_change(position, wall_clock)
-        full = self._full.get(position)
-        if full is None or full.changes_at != known[1] or full.state.value != known[0].value:
-            full = self._full[position] = facility_state(None, self.hours[position], wall_clock, known)
+        state, since, until, full = self._memo(position, wall_clock)
+        if full is None:
+            full = facility_state(None, self.hours[position], wall_clock, (state, until))
+            self._states[position] = (state, since, until, full)
         return full
 
-    def _state_and_change(self, position: int, wall_clock: datetime) -> tuple[OpenState, datetime | None]:
+    def _memo(self, position: int, wall_clock: datetime) -> _Memo:
         known = self._states.get(position)
         if known is not None and known[1] <= wall_clock and (known[2] is None or wall_clock < known[2]):
-            return known[0], known[2]
+            return known
         state, until = state_with_next_change(self.hours[position], wall_clock)
-        self._states[position] = (state, wall_clock, until)
-        return state, until
+        memo = self._states[position] = (state, wall_clock, until, None)
+        return memo
 
     def amenity_share(self, kind: str | None, mask: int) -> float:
         """Upper bound of the share of `kind` (None: all) having every amenity in `mask` (its rarest one's)."""
