@@ -17,6 +17,8 @@ from geo_service.app import create_app
 from geo_service.queries.facilities import insert_facilities
 from geo_service.records import FacilityRecord
 from geo_service.services import setup
+from geo_service.services.nearest import NearestQuery
+from geo_service.services.network_nearest import RoadSearchNeeded, find_by_road
 from geo_service.settings import Settings
 from tests.databases import DATA_DIR
 from tests.road_support import brute_graph, road_index, seeded_points, write_network
@@ -49,7 +51,10 @@ def roads_client(empty_engine: Engine, empty_db_url: str, tmp_path: Path) -> Ite
     with empty_engine.begin() as conn:
         insert_facilities(conn, _records(lon, lat))
     network = write_network(tmp_path / "network.npz")
-    with TestClient(create_app(Settings(db_url=empty_db_url, network_path=network))) as client:
+    # the poller labels the first revision at the start and then sleeps: the tests refresh by hand
+    # (_refreshed), so a revision they make stays unlabelled until they label it
+    settings = Settings(db_url=empty_db_url, network_path=network, index_refresh_s=3600)
+    with TestClient(create_app(settings)) as client:
         yield client
 
 
@@ -112,6 +117,42 @@ def test_a_filter_the_labels_cannot_prove_is_searched_and_labels_follow_edits(ro
     assert body["data_revision"] == snapshot.revision
     assert body["features"][0]["properties"]["code"] == "HEL-NEW" and body["query"]["answered_by"] == "labels"
     assert body["features"][0]["properties"]["network_distance_m"] < 0.1
+
+
+def test_the_event_loop_answers_only_what_the_labels_prove(roads_client: TestClient) -> None:
+    """find_by_road(search=False), the event loop's attempt: the search's exact answer whenever the
+    labels prove it, RoadSearchNeeded otherwise (then the thread runs the search), and never any
+    snapping of a whole revision the poller has not labelled yet."""
+    state = roads_client.app.state  # type: ignore[attr-defined]
+    index = road_index("Helsinki", "ebike")
+    olon, olat = seeded_points(index.graph, ORIGINS, seed=22)
+    _refreshed(roads_client)
+    outcomes = []
+    for i in range(ORIGINS):
+        for filters in ({}, {"kinds": ["rest_base"], "amenities": ["toilet"]}):
+            query = NearestQuery(lon=float(olon[i]), lat=float(olat[i]), limit=5, **filters)  # type: ignore[arg-type]
+            searched = find_by_road(state.nearest, state.roads, query, "ebike")
+            try:
+                on_loop = find_by_road(state.nearest, state.roads, query, "ebike", search=False)
+            except RoadSearchNeeded:
+                outcomes.append("thread")
+                assert searched.answered_by == "search"
+                continue
+            outcomes.append("loop")
+            assert on_loop.answered_by == "labels" == searched.answered_by
+            assert [h.hit.position for h in on_loop.hits] == [h.hit.position for h in searched.hits]
+            assert [h.network_distance_m for h in on_loop.hits] == [h.network_distance_m for h in searched.hits]
+    assert "loop" in outcomes and "thread" in outcomes
+    with state.engine.begin() as conn:  # a new revision, not yet labelled
+        insert_facilities(conn, [_records(olon[:1], olat[:1])[0].model_copy(update={"code": "HEL-NEW"})])
+    state.nearest.refresh()
+    revision = state.nearest.snapshot.revision
+    with pytest.raises(RoadSearchNeeded):
+        find_by_road(state.nearest, state.roads, NearestQuery(lon=float(olon[0]), lat=float(olat[0])), "ebike", False)
+    assert state.roads.labelled_targets("ebike", revision) is None
+    assert (revision, "ebike") not in state.roads._current().targets  # nothing snapped on the loop
+    body = _get(roads_client, lon=olon[0], lat=olat[0], metric="network", limit=5)  # the thread's search
+    assert body["query"]["answered_by"] == "search" and body["features"][0]["properties"]["code"] == "HEL-NEW"
 
 
 def _refreshed(client: TestClient):  # type: ignore[no-untyped-def]

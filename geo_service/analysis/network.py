@@ -238,14 +238,12 @@ def nearest_by_road(
     afterwards, in order (for tests too dear to run on every target, such as opening hours): when it
     refuses some, the search is repeated for twice as many until k are accepted or no more lie within
     the cap."""
+    if labels is not None:
+        proved = nearest_from_labels(index, origin, targets, k, cap_m, labels, eligible, accept)
+        if proved is not None:
+            return proved
     direct = _direct(index, origin, targets)
     mask = targets.everyone if eligible is None else eligible
-    if labels is not None:
-        known = label_hits(labels, (origin.node[0], origin.out_m[0], origin.out_s[0]), direct, mask)
-        proved = answer_from_labels(known, k, cap_m, accept)
-        if proved is not None:
-            rows, exact_m = proved
-            return RoadHits(known.targets[rows], known.metres[rows], known.seconds[rows], exact_m, "labels")
     want = k
     while True:
         settled = index.search.nearest(
@@ -256,6 +254,28 @@ def nearest_by_road(
             break
         want *= 2
     return RoadHits(settled.targets[chosen], settled.distance_m[chosen], settled.time_s[chosen], settled.searched_m)
+
+
+def nearest_from_labels(
+    index: RoadIndex,
+    origin: Attachments,
+    targets: Targets,
+    k: int,
+    cap_m: float,
+    labels: NodeLabels,
+    eligible: BoolArray | None = None,
+    accept: Callable[[int], bool] | None = None,
+) -> RoadHits | None:
+    """nearest_by_road's answer when the per-node labels prove it, else None: a bounded lookup of the
+    origin's segment and its two nodes' labels, no search (cheap enough for an event loop)."""
+    direct = _direct(index, origin, targets)
+    mask = targets.everyone if eligible is None else eligible
+    known = label_hits(labels, (origin.node[0], origin.out_m[0], origin.out_s[0]), direct, mask)
+    proved = answer_from_labels(known, k, cap_m, accept)
+    if proved is None:
+        return None
+    rows, exact_m = proved
+    return RoadHits(known.targets[rows], known.metres[rows], known.seconds[rows], exact_m, "labels")
 
 
 def labels_for(index: RoadIndex, targets: Targets, labelled: BoolArray, k: int) -> NodeLabels:

@@ -5,7 +5,8 @@ spliced from JSON pre-serialised per facility (geo_layers.facilities.NearestFeat
 index snapshot), and the application (geo_service.app) hands GETs
 of this path straight to `fast_path`, skipping FastAPI's middleware, routing and dependency solving
 (~45 µs a request, as much as a whole hello-world request). `metric=network` queries take the same fast
-path, their road search in a worker thread (off the event loop). The FastAPI route stays registered with
+path: answered on the loop when the road labels prove the answer, else by a road search in a worker
+thread (off the event loop). The FastAPI route stays registered with
 the same `answer`, so OpenAPI documents it. Measured by scripts/bench/nearest_http.py and network.py.
 """
 
@@ -27,7 +28,7 @@ from geo_service.api.errors import error_response
 from geo_service.errors import InvalidParameter
 from geo_service.services.nearest import NearestQuery, NearestResult, NearestService
 from geo_service.services.network import NetworkService
-from geo_service.services.network_nearest import PROFILES, RoadNearestResult, find_by_road
+from geo_service.services.network_nearest import PROFILES, RoadNearestResult, RoadSearchNeeded, find_by_road
 from geo_service.settings import Settings
 
 NEAREST_PATH = "/api/v1/facilities/nearest"
@@ -101,12 +102,20 @@ async def nearest(request: Request) -> Response:
 
 
 async def _answer(service: Service, raw: bytes, roads: NetworkService | None) -> bytes:
-    """`answer`, with road searches in the thread pool (they may run for milliseconds; the loop must not)."""
-    return await run_in_threadpool(answer, service, raw, roads) if ROAD_QUERY in raw else answer(service, raw, roads)
+    """`answer`, with road searches in the thread pool (they may run for milliseconds; the loop must
+    not). A road query the per-node labels prove is answered on the loop, as a straight-line one is:
+    a bounded lookup costs less than the hop to a thread."""
+    if ROAD_QUERY not in raw:
+        return answer(service, raw, roads)
+    try:
+        return answer(service, raw, roads, search=False)
+    except RoadSearchNeeded:
+        return await run_in_threadpool(answer, service, raw, roads)
 
 
-def answer(service: Service, raw_query: bytes, roads: NetworkService | None = None) -> bytes:
-    """The GeoJSON body for a raw query string; raises InvalidParameter / DatabaseUnavailable."""
+def answer(service: Service, raw_query: bytes, roads: NetworkService | None = None, search: bool = True) -> bytes:
+    """The GeoJSON body for a raw query string; raises InvalidParameter / DatabaseUnavailable, and
+    RoadSearchNeeded for a road query that needs a search when `search` is False."""
     params = qp.parse_query(raw_query)
     query = NearestQuery(
         lon=qp.required_float(params, "lon"),
@@ -125,7 +134,7 @@ def answer(service: Service, raw_query: bytes, roads: NetworkService | None = No
         if roads is None:
             raise InvalidParameter("metric", "this server has no road network")
         profile = qp.choice(params, "profile", PROFILES, "ebike")
-        return _road_collection(service, find_by_road(service, roads, query, profile), mode, lang)
+        return _road_collection(service, find_by_road(service, roads, query, profile, search), mode, lang)
     return _collection(service, service.find(query), mode, lang)
 
 

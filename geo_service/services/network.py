@@ -108,6 +108,12 @@ class NetworkService:
             loaded.targets = {**kept, key: found}
         return found
 
+    def labelled_targets(self, profile: str, revision: int) -> FacilityTargets | None:
+        """The targets of `revision` on `profile` if they are built and labelled, else None (builds nothing)."""
+        loaded = self._current()
+        found = loaded.targets.get((revision, profile))
+        return found if found is not None and found.labels else None
+
     def prepare(self, revision: int, lon: NDArray[np.float64], lat: NDArray[np.float64]) -> int:
         """Snap the facilities of `revision` to every profile and build their per-node labels (the
         poller calls this off the request path, after each refresh); returns how many were built."""

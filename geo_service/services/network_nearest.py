@@ -21,7 +21,7 @@ from pyproj import Geod
 
 from geo_service import vocab
 from geo_service.analysis.hours import OpenState
-from geo_service.analysis.network import nearest_by_road
+from geo_service.analysis.network import nearest_by_road, nearest_from_labels
 from geo_service.errors import InvalidParameter
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
 from geo_service.services.nearest import Located, NearestHit, NearestQuery, NearestService
@@ -54,9 +54,15 @@ class RoadNearestResult(Generic[P]):
     answered_by: str = "search"  # "labels": proved from the per-node labels; "search": a road search ran
 
 
+class RoadSearchNeeded(Exception):
+    """find_by_road(search=False) could not prove the answer from the labels: a road search must run."""
+
+
 def find_by_road(
-    nearest: NearestService[P], roads: NetworkService, query: NearestQuery, profile: str
+    nearest: NearestService[P], roads: NetworkService, query: NearestQuery, profile: str, search: bool = True
 ) -> RoadNearestResult[P]:
+    """With search=False only the labels may answer (a bounded lookup, fit for the event loop);
+    RoadSearchNeeded says a search must run (the caller moves it to a thread)."""
     at = nearest.locate(query)
     info, index = roads.index(profile)
     settings = nearest.settings
@@ -70,15 +76,33 @@ def find_by_road(
     snapshot = at.snapshot
     if len(snapshot) == 0:
         return RoadNearestResult(snapshot, (at.lon, at.lat), at, profile, snap_m, cap, info, [])
-    targets = roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
+    targets = _targets(roads, profile, snapshot, search)
     eligible = _eligible(snapshot, targets, query)
     accept = _open_filter(at) if query.open_now else None
     labels = targets.labels[0] if targets.labels else None
-    found = nearest_by_road(index, origin, targets.targets, at.limit, cap, eligible, accept, labels)
+    if search:
+        found = nearest_by_road(index, origin, targets.targets, at.limit, cap, eligible, accept, labels)
+    else:
+        assert labels is not None  # _targets without search gives only labelled targets
+        proved = nearest_from_labels(index, origin, targets.targets, at.limit, cap, labels, eligible, accept)
+        if proved is None:
+            raise RoadSearchNeeded
+        found = proved
     hits = _hits(at, targets, found.positions, found.distance_m, found.time_s)
     return RoadNearestResult(
         snapshot, (at.lon, at.lat), at, profile, snap_m, found.searched_m, info, hits, found.answered_by
     )
+
+
+def _targets(roads: NetworkService, profile: str, snapshot: FacilitySnapshot[P], search: bool) -> FacilityTargets:
+    """The snapshot's facilities snapped to the profile; without search only those already labelled
+    (snapping a whole revision is work for the poller or a thread, never for the event loop)."""
+    if search:
+        return roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
+    labelled = roads.labelled_targets(profile, snapshot.revision)
+    if labelled is None:
+        raise RoadSearchNeeded
+    return labelled
 
 
 def _eligible(snapshot: FacilitySnapshot[P], targets: FacilityTargets, query: NearestQuery) -> NDArray[np.bool_]:

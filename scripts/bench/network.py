@@ -23,12 +23,13 @@ Everything is reported beside a baseline measured in the same run (this machine 
 
 Figures on 2 shared cores with a load average of 10–17 from other work (so wall times are inflated):
 build — grid 2.1–2.6 s / 157 MiB, its query index 3.9–5.2 s / 244 MiB, Helsinki 5.7–8.9 s / 26 MiB,
-test 1.0–1.2 s / 1 MiB; labels of the grid's 250,000 nodes (K = 8) 12–16 s wall, about 4 s of CPU,
-100 MiB traced (30 MiB kept). In-process p50/p99: labels 0.37/12.7 ms, search 6.3/25.2 ms, straight
-line 0.18/8.3 ms; all 500 answered by the labels. HTTP: network / straight-line rps 0.62–0.87 (median
-of 3 rounds; 0.06 before the labels), no failed request, 200 of 200 answered by the labels. Corridor:
-along_route 22.5 ms median (3 stations); PostGIS 23.4 ms (4 rows, the flat ends exclude one); the bare
-geography cast without the box ran past the 5 s statement timeout.
+test 1.0–1.2 s / 1 MiB (load average 10–17); labels of the grid's 250,000 nodes (K = 8) 4.3 s, 100 MiB
+traced (30 MiB kept). At load average 3: in-process p50/p99 labels 0.34/0.82 ms, search 2.6/12.8 ms,
+straight line 0.15/0.36 ms; all 500 answered by the labels. HTTP: network / straight-line rps 0.65
+(rounds 0.65, 0.69, 0.42; 0.26–0.37 on a quiet machine while every road query hopped to a thread, 0.06
+before the labels), no failed request, 200 of 200 answered by the labels. Corridor: along_route 22.5 ms
+median (3 stations); PostGIS 23.4 ms (4 rows, the flat ends exclude one); the bare geography cast
+without the box ran past the 5 s statement timeout.
 """
 
 from __future__ import annotations
