@@ -13,7 +13,7 @@ rest of the feature); the amenities arrive as their JSON text, which the present
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -142,6 +142,16 @@ def _facility_query(query: Select, fq: FeatureQuery, dialect: str) -> Select:
     return _conditions(query, fq, facility_columns(dialect))
 
 
+def _matching_ids(fq: FeatureQuery, dialect: str) -> Select:
+    """The ids of the facilities matching `fq`, joined to their district only when the filter names it
+    (every facility has one, so the join never drops a row; skipping it halves a dense box's scan)."""
+    query = _conditions(select(Facility.id.label("id")), fq, facility_columns(dialect))
+    if District.__tablename__ not in {getattr(table, "name", None) for table in query.get_final_froms()}:
+        base = facility_queries.FacilityFilter(kinds=fq.kinds, bbox=fq.bbox)
+        return facility_queries.filtered(query.select_from(Facility), base, dialect)
+    return _facility_query(select(Facility.id.label("id")), fq, dialect)
+
+
 def _ordered(query: Select, fq: FeatureQuery, cols: Columns) -> Select:
     keys: list[ColumnElement] = []
     for name, descending in fq.sort:
@@ -167,7 +177,7 @@ def facility_page(conn: Connection, fq: FeatureQuery, limit: int, offset: int) -
 
 @lru_cache(maxsize=1024)
 def _ids_query(fq: FeatureQuery, dialect: str) -> Select:
-    matching = _facility_query(select(Facility.id.label("id")), fq, dialect).subquery()
+    matching = _matching_ids(fq, dialect).subquery()
     query = select(DataRevision.revision, matching.c.id).select_from(DataRevision)
     return query.outerjoin(matching, true()).where(DataRevision.id == 1).order_by(matching.c.id)
 
@@ -197,8 +207,8 @@ def facilities_by_id(conn: Connection, ids: Sequence[int]) -> Sequence[Row]:
 
 
 def count_facilities(conn: Connection, fq: FeatureQuery) -> int:
-    query = _facility_query(select(func.count()).select_from(Facility), fq, conn.dialect.name)
-    return int(conn.scalar(query) or 0)
+    matching = _matching_ids(replace(fq, after=None, sort=()), conn.dialect.name).subquery()
+    return int(conn.scalar(select(func.count()).select_from(matching)) or 0)
 
 
 def facility_by_id(conn: Connection, fid: int, kinds: tuple[str, ...]) -> Row | None:
