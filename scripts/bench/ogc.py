@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TIPG_ITEMS = "/collections/public.facility/items"
 OUR_ITEMS = "/ogc/collections/facilities/items"
 DEEP_ROW = 180_000
+#: boxes never asked before (5,000 of them, each loaded at most once): what a page costs before any cache
+FRESH_CASE = "bbox 1°×1° + limit=100, every box new"
 
 
 def wait_for_quiet(max_load: float, patience_s: float) -> None:
@@ -124,6 +126,10 @@ def cases(points: np.ndarray, after: int, seed: int) -> list[tuple[str, list[str
     rng = np.random.default_rng(seed)
     centres = points[rng.integers(0, len(points), 200)]
     boxes = [f"{x - 0.5:.4f},{y - 0.5:.4f},{x + 0.5:.4f},{y + 0.5:.4f}" for x, y in centres]
+    fresh = [
+        f"{x - 0.5:.4f},{y - 0.5:.4f},{x + 0.5:.4f},{y + 0.5:.4f}"
+        for x, y in points[rng.integers(0, len(points), 5000)]
+    ]
     z8 = tiles_near(points, (8, 9, 10, 12), 300, rng)
     low = tiles_near(points, (3, 4, 5), 60, rng)
     return [
@@ -132,6 +138,11 @@ def cases(points: np.ndarray, after: int, seed: int) -> list[tuple[str, list[str
             "bbox 1°×1° + limit=100",
             [f"{OUR_ITEMS}?limit=100&bbox={b}" for b in boxes],
             [f"{TIPG_ITEMS}?limit=100&bbox={b}" for b in boxes],
+        ),
+        (
+            FRESH_CASE,
+            [f"{OUR_ITEMS}?limit=100&bbox={b}" for b in fresh],
+            [f"{TIPG_ITEMS}?limit=100&bbox={b}" for b in fresh],
         ),
         ("items limit=1000", [f"{OUR_ITEMS}?limit=1000"], [f"{TIPG_ITEMS}?limit=1000"]),
         (
@@ -196,7 +207,10 @@ def run_cases(bases: dict[str, str], db_url: str, args: argparse.Namespace, work
         row: dict = {"case": name}
         for label, paths in (("ours", ours), ("tipg", theirs)):
             if label in bases:
-                load_client(bases[label], paths, 2, args.connections, workdir)  # warm-up (caches, pools, JIT-less)
+                # warm-up (caches, pools); the fresh-box case warms up on other boxes than it then loads
+                load_client(
+                    bases[label], paths[::-1][:100] if name == FRESH_CASE else paths, 2, args.connections, workdir
+                )
                 row[label] = load_client(bases[label], paths, args.duration, args.connections, workdir)
         rows.append(row)
         if name.startswith("tiles"):
