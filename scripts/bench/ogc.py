@@ -30,6 +30,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from bench_common import fresh_database, load_client
@@ -54,29 +55,33 @@ def wait_for_quiet(max_load: float, patience_s: float) -> None:
 
 @contextmanager
 def server(python: str, target: list[str], env: dict[str, str], probe: str) -> Iterator[str]:
+    """A server on a free port; its stderr (our access log among it) goes to a file, never to an unread
+    pipe, which fills after a few hundred lines and then blocks the server."""
     port = free_port()
     cmd = [python, "-m", "uvicorn", *target, "--port", str(port), *UVICORN_FLAGS]
-    process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(
-                    f"{target[0]} failed: {process.stderr.read().decode()[-2000:] if process.stderr else ''}"
-                )
-            try:
-                with urllib.request.urlopen(base + probe, timeout=30) as response:  # noqa: S310 (loopback)
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{target[0]} did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            yield _ready(process, f"http://127.0.0.1:{port}", probe, log)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _ready(process: subprocess.Popen, base: str, probe: str, log: IO[bytes]) -> str:
+    deadline = time.monotonic() + 180
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise SystemExit(f"{process.args} failed: {log.read().decode()[-2000:]}")
+        try:
+            with urllib.request.urlopen(base + probe, timeout=30) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    return base
+        except OSError:
+            time.sleep(0.5)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{process.args} did not start")
 
 
 def national_points(db_url: str) -> np.ndarray:
