@@ -319,7 +319,20 @@ class FeatureService:
         self._ids = IdLists(int(settings.ogc_id_cache_mb * 2**20))
 
     def items(self, conn: Connection, spec: CollectionSpec, req: ItemsRequest) -> ItemsPage:
-        checked = check_items(spec, req, self.settings)
+        return self.page(conn, spec, check_items(spec, req, self.settings))
+
+    def quick(self, spec: CollectionSpec, checked: CheckedItems, most: int) -> bool:
+        """Whether the page is read without a scan: stored, at most `most` features, and, when filtered,
+        the ids of its matches already kept (a cold box scans its index; a kept list may still turn out
+        stale after a write, then it is read again)."""
+        if not spec.filterable or checked.limit > most:
+            return False
+        if spec.source != "facilities" or not _by_id_list(checked.query):
+            return True
+        return self._ids.get(replace(checked.query, after=None)) is not None
+
+    def page(self, conn: Connection, spec: CollectionSpec, checked: CheckedItems) -> ItemsPage:
+        """The page of a checked request (check_items)."""
         if spec.source == "gaps":
             return self._gap_page(conn, spec, checked, facility_queries.data_revision(conn))
         if spec.source == "facilities" and _by_id_list(checked.query):
