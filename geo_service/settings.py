@@ -210,6 +210,12 @@ class Settings(BaseSettings):
     ogc_max_limit: int = Field(
         default=10_000, ge=1, description="Largest page of OGC API items; a larger `limit` is clamped to it."
     )
+    ogc_id_cache_mb: float = Field(
+        default=32,
+        ge=0,
+        description="Per worker: the ids matching filtered OGC API queries (bbox, filter, …), kept per data "
+        "revision so numberMatched and every page after the first cost no scan (8 bytes an id).",
+    )
     tiles_cluster_below_zoom: int = Field(
         default=10,
         ge=0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -203,6 +204,53 @@ def test_number_matched_follows_every_write(api: TestClient) -> None:
         with engine.begin() as conn:
             conn.execute(update(Facility).where(Facility.code == "T-NULLS").values(status="open"))
     assert api.get(ITEMS, params={"status": "planned"}).json()["numberMatched"] == before
+
+
+BOX = "117.9,37.3,118.1,37.5"
+
+
+def _inside(api: TestClient) -> list[int]:
+    """Ids of the facilities in BOX (edges included), in id order, by brute force over every page."""
+    area = box(117.9, 37.3, 118.1, 37.5)
+    everything = _harvest(api, ITEMS, limit=MAX_LIMIT)[0]
+    return [f["id"] for f in everything if area.intersects(Point(*f["geometry"]["coordinates"]))]
+
+
+def test_filtered_pages_are_slices_of_the_brute_force_order(api: TestClient) -> None:
+    inside = _inside(api)
+    assert len(inside) > 12
+    features, links = _harvest(api, ITEMS, bbox=BOX, limit=5)
+    assert [f["id"] for f in features] == inside and all("after=" in link for link in links)
+    body = api.get(ITEMS, params={"bbox": BOX, "after": inside[3], "offset": 2, "limit": 4}).json()
+    assert [f["id"] for f in body["features"]] == inside[6:10] and body["numberMatched"] == len(inside)
+    beyond = api.get(ITEMS, params={"bbox": BOX, "after": inside[-1]}).json()
+    assert beyond["features"] == [] and beyond["numberMatched"] == len(inside)
+    assert not [link for link in beyond["links"] if link["rel"] == "next"]
+
+
+def test_filtered_pages_follow_a_write_between_pages(api: TestClient) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from geo_service.db.models import Facility
+
+    inside = _inside(api)
+    first = api.get(ITEMS, params={"bbox": BOX, "limit": 3}).json()
+    assert [f["id"] for f in first["features"]] == inside[:3] and first["numberMatched"] == len(inside)
+    following = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    engine = api.app.state.engine
+    with engine.begin() as conn:  # the last one in the box goes, after its ids were read
+        conn.execute(update(Facility).where(Facility.id == inside[-1]).values(deleted_at=datetime.now(UTC)))
+    try:
+        target = urlsplit(following)
+        rest, _links = _harvest(api, target.path, **dict(parse_qsl(target.query)))
+        assert [f["id"] for f in rest] == inside[3:-1]
+        assert api.get(following).json()["numberMatched"] == len(inside) - 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(Facility).where(Facility.id == inside[-1]).values(deleted_at=None))
+    assert api.get(ITEMS, params={"bbox": BOX}).json()["numberMatched"] == len(inside)
 
 
 def test_districts_and_gaps(api: TestClient) -> None:

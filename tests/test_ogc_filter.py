@@ -91,6 +91,17 @@ CASES: list[tuple[str, dict[str, Any], Pred]] = [
         },
         lambda p: p["district_adcode"] == "371681" and p["status"] == "open",
     ),
+    (  # the district's name is its own table's column: 滨城区 is 371602
+        "district = '滨城区' AND status = 'open'",
+        {
+            "op": "and",
+            "args": [
+                {"op": "=", "args": [{"property": "district"}, "滨城区"]},
+                {"op": "=", "args": [{"property": "status"}, "open"]},
+            ],
+        },
+        lambda p: p["district_adcode"] == "371602" and p["status"] == "open",
+    ),
     (
         "kind = 'rest_base' OR kind = 'mediation_centre'",
         {

@@ -21,7 +21,7 @@ from geo_service.api.ogc_params import ITEM, ITEMS, Query, items_request, read_q
 from geo_service.api.page_policy import page_policy
 from geo_service.api.public_url import base_url, request_url
 from geo_service.api.reads import read_connection
-from geo_service.services.features import FeatureService, ItemsPage, ItemsRequest
+from geo_service.services.features import CheckedItems, FeatureService, ItemsPage, check_items
 from geo_service.services.ogc_catalog import COLLECTIONS, CollectionSpec, collection
 from geo_service.settings import Settings
 
@@ -107,24 +107,34 @@ def queryables(collection_id: str, request: Request) -> Response:
     return _answer(query, doc, "queryables", "application/schema+json")
 
 
-def _read_items(request: Request, spec: CollectionSpec, wanted: ItemsRequest) -> ItemsPage:
+def _read_items(request: Request, spec: CollectionSpec, checked: CheckedItems) -> ItemsPage:
     with read_connection(request.app.state.engine) as conn:
-        return _service(request).items(conn, spec, wanted)
+        return _service(request).page(conn, spec, checked)
+
+
+#: pages up to this many features, needing no scan, are read on the event loop; others in a thread
+_INLINE_LIMIT = 100
 
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection")
 async def items(collection_id: str, request: Request) -> Response:
-    """Async on purpose: a page of stored features takes a millisecond or two of database time, less than
-    the two hops to the thread pool a sync route with a connection dependency costs (DESIGN §6b); the
-    computed gaps, which take longer, are read in a thread."""
+    """Async on purpose: a small page of stored features takes a millisecond or two of database time, less
+    than the two hops to the thread pool a sync route with a connection dependency costs (DESIGN §6b). A
+    large page (its database time as long as its encoding), a filtered page whose matches must first be
+    scanned and the computed gaps are read in a thread, so the loop serves other requests (and the
+    database other queries) while one waits on the database."""
     spec = collection(collection_id)
     query = read_query(request, ITEMS, spec.queryables)
-    wanted = items_request(query, spec.queryables)
-    if spec.filterable:
-        page = _read_items(request, spec, wanted)
-    else:
-        page = await asyncio.to_thread(_read_items, request, spec, wanted)
+    service = _service(request)
+    checked = check_items(spec, items_request(query, spec.queryables), service.settings)
     base, _root = _urls(request)
+    if service.quick(spec, checked, _INLINE_LIMIT):
+        return _items_answer(request, spec, query, checked, base)
+    return await asyncio.to_thread(_items_answer, request, spec, query, checked, base)
+
+
+def _items_answer(request: Request, spec: CollectionSpec, query: Query, checked: CheckedItems, base: str) -> Response:
+    page = _read_items(request, spec, checked)
     doc = ogc_features.feature_collection(_features(page), page.matched, _page_links(request, page, base))
     return _answer(query, doc, "items", ogc_docs.GEOJSON, **{"Content-Crs": f"<{page.crs.uri}>"})
 
@@ -146,7 +156,7 @@ def item(collection_id: str, item_id: str, request: Request, conn: ConnectionDep
 
 def _features(page: ItemsPage) -> list[dict[str, Any]]:
     if page.collection.source == "facilities":
-        return ogc_features.facility_features(page.rows, page.crs, page.select)
+        return ogc_features.facility_features(page.rows, page.columns, page.crs, page.select)
     if page.collection.source == "districts":
         return ogc_features.district_features(page.rows, page.crs, page.select)
     return ogc_features.gap_features(page.rows, page.crs, page.select)

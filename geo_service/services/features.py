@@ -4,6 +4,8 @@ Every parameter is checked here and a bad one is a 400 naming it, as the standar
 id continue by keyset (`after`, the last id of the page: as fast at row 180,000 as at row 1); `offset`
 still works. `numberMatched` is counted once per distinct query and data revision (the counter triggers
 bump on every write), so paging through a large result does not count the whole table on every page.
+A filtered query ordered by id reads the ids of all its matches once per revision instead
+(geo_service.services.feature_ids): its count, and every page's ids without a sort.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from geo_service.queries import facilities as facility_queries
 from geo_service.queries import features as feature_queries
 from geo_service.queries.cql import Compare, Expr, FieldType, Logic, Scalar
 from geo_service.services.cql2 import FilterLang, parse_filter
+from geo_service.services.feature_ids import IdLists
 from geo_service.services.ogc_catalog import CollectionSpec
 from geo_service.services.ogc_collections import Extent, collection_extent
 from geo_service.services.ogc_gaps import GapFeature, coverage_gaps
@@ -57,7 +60,7 @@ class ItemsPage:
     """One page: the rows (facility or district mappings, or gap features), the paging state, the output CRS."""
 
     collection: CollectionSpec
-    rows: Sequence[Any]
+    rows: Sequence[Any]  # facilities: tuples of `columns`
     matched: int
     limit: int
     offset: int
@@ -65,6 +68,7 @@ class ItemsPage:
     next_after: int | None = None  # keyset continuation (pages ordered by id)
     next_offset: int | None = None  # offset continuation (sorted pages, districts, gaps)
     select: tuple[str, ...] | None = None
+    columns: tuple[str, ...] = feature_queries.FEATURE_COLUMNS
 
 
 def _int(name: str, raw: str | None, minimum: int = 0) -> int | None:
@@ -284,6 +288,23 @@ def check_items(spec: CollectionSpec, req: ItemsRequest, settings: Settings) -> 
     )
 
 
+def _read_rows(conn: Connection, spec: CollectionSpec, checked: CheckedItems) -> tuple[Sequence[Any], int]:
+    """A page's rows (one more than asked) and the data revision they were read at."""
+    if spec.source == "facilities":
+        rows: Sequence[Any] = feature_queries.facility_page(conn, checked.query, checked.limit, checked.offset)
+        revision = int(rows[0].data_revision) if rows else None
+    else:
+        rows = feature_queries.district_page(conn, checked.query, checked.limit, checked.offset)
+        revision = int(rows[0]["data_revision"]) if rows else None
+    return rows, facility_queries.data_revision(conn) if revision is None else revision
+
+
+def _by_id_list(query: feature_queries.FeatureQuery) -> bool:
+    """Filtered and ordered by id: read through the ids of all matches. An unfiltered page is a range of
+    the primary key already, and a sorted one pages by offset."""
+    return not query.sort and (query.bbox is not None or query.where is not None or query.updated is not None)
+
+
 class FeatureService:
     """Items of the collections, with numberMatched and the computed gaps cached per data revision.
 
@@ -295,14 +316,34 @@ class FeatureService:
         self._lock = threading.Lock()
         self._gaps: tuple[int, list[GapFeature]] | None = None
         self._extents: dict[str, tuple[int, Extent]] = {}
+        self._ids = IdLists(int(settings.ogc_id_cache_mb * 2**20))
 
     def items(self, conn: Connection, spec: CollectionSpec, req: ItemsRequest) -> ItemsPage:
-        checked = check_items(spec, req, self.settings)
+        return self.page(conn, spec, check_items(spec, req, self.settings))
+
+    def quick(self, spec: CollectionSpec, checked: CheckedItems, most: int) -> bool:
+        """Whether the page is read without a scan: stored, at most `most` features, and, when filtered,
+        the ids of its matches already kept (a cold box scans its index; a kept list may still turn out
+        stale after a write, then it is read again)."""
+        if not spec.filterable or checked.limit > most:
+            return False
+        if spec.source != "facilities" or not _by_id_list(checked.query):
+            return True
+        return self._ids.get(replace(checked.query, after=None)) is not None
+
+    def page(self, conn: Connection, spec: CollectionSpec, checked: CheckedItems) -> ItemsPage:
+        """The page of a checked request (check_items)."""
         if spec.source == "gaps":
             return self._gap_page(conn, spec, checked, facility_queries.data_revision(conn))
-        read = feature_queries.facility_page if spec.source == "facilities" else feature_queries.district_page
-        rows = read(conn, checked.query, checked.limit, checked.offset)
-        revision = int(rows[0]["data_revision"]) if rows else facility_queries.data_revision(conn)
+        if spec.source == "facilities" and _by_id_list(checked.query):
+            page = self._id_list_page(conn, spec, checked)
+            if page is not None:
+                return page
+        return self._sql_page(conn, spec, checked)
+
+    def _sql_page(self, conn: Connection, spec: CollectionSpec, checked: CheckedItems) -> ItemsPage:
+        """A page read by one query (keyset or offset), numberMatched from the count cache."""
+        rows, revision = _read_rows(conn, spec, checked)
         more = len(rows) > checked.limit
         rows = rows[: checked.limit]
         matched = self.matched(conn, spec, checked.query, revision)
@@ -310,8 +351,26 @@ class FeatureService:
         if not more:
             return page
         if spec.source == "facilities" and not checked.query.sort:
-            return replace(page, next_after=int(rows[-1]["id"]))
+            return replace(page, next_after=int(rows[-1].id))
         return replace(page, next_offset=checked.offset + checked.limit)
+
+    def _id_list_page(self, conn: Connection, spec: CollectionSpec, checked: CheckedItems) -> ItemsPage | None:
+        """A filtered page from the ids of all matches (kept per revision), or None when writes kept
+        changing the data between reading the ids and the rows (the caller then reads it by one query)."""
+        key = replace(checked.query, after=None)
+        for _attempt in range(2):
+            found = self._ids.get(key)
+            if found is None:
+                found = self._ids.put(key, *feature_queries.facility_ids(conn, key))
+            ids, more = found.page(checked.query.after, checked.offset, checked.limit)
+            rows = feature_queries.facilities_by_id(conn, ids) if ids else []
+            revision = int(rows[0].data_revision) if rows else facility_queries.data_revision(conn)
+            if revision == found.revision and len(rows) == len(ids):
+                page = ItemsPage(spec, rows, len(found.ids), checked.limit, checked.offset, checked.crs)
+                page = replace(page, select=checked.select)
+                return replace(page, next_after=ids[-1]) if more else page
+            self._ids.drop(key)
+        return None
 
     def matched(
         self, conn: Connection, spec: CollectionSpec, query: feature_queries.FeatureQuery, revision: int

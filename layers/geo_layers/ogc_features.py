@@ -10,8 +10,9 @@ read the first page to decide the fields): no labels, no nested objects except t
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -44,36 +45,51 @@ FACILITY_PROPERTIES = (
 )
 DISTRICT_PROPERTIES = ("adcode", "name", "level", "parent_adcode", "population", "population_year")
 GAP_PROPERTIES = ("adcode", "name", "area_km2", "uncovered_demand")
-_ROW_KEYS = {"district_code": "district_adcode"}
 JSON_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 
 
-def _facility_properties(row: Mapping[str, Any], pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    props = {name: row[key] for name, key in pairs}
-    if "amenities" in props:
-        props["amenities"] = list(props["amenities"] or [])
-    return props
+def _amenities(raw: Any) -> list[str]:
+    """The amenity list of a row: its JSON text (as the OGC queries read it) or an already parsed list."""
+    if raw is None:
+        return []
+    if isinstance(raw, str | bytes):
+        return list(orjson.loads(raw) or [])
+    return list(raw)
+
+
+def _picker(indices: Sequence[int]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """row → the values at `indices`, as a sequence whatever their number (itemgetter in C for two or more)."""
+    if len(indices) > 1:
+        return itemgetter(*indices)
+    return lambda row: tuple(row[i] for i in indices)
 
 
 def facility_features(
-    rows: Sequence[Mapping[str, Any]], crs: OutputCrs, select: Sequence[str] | None = None
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[str],
+    crs: OutputCrs,
+    select: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Point features of facility rows (columns of geo_service.queries.features), coordinates in `crs`."""
-    pairs = [(n, _ROW_KEYS.get(n, n)) for n in FACILITY_PROPERTIES if select is None or n in select]
+    """Point features of facility rows: tuples whose `columns` name FACILITY_PROPERTIES, `id`, `lon` and
+    `lat` (geo_service.queries.features.FEATURE_COLUMNS); coordinates in `crs`."""
+    at = {name: i for i, name in enumerate(columns)}
+    names = tuple(n for n in FACILITY_PROPERTIES if select is None or n in select)
+    values = _picker([at[n] for n in names])
+    amenities = at["amenities"] if "amenities" in names else None
+    fid, lon, lat = at["id"], at["lon"], at["lat"]
     if crs == CRS84:
-        coords = [(row["lon"], row["lat"]) for row in rows]
+        coords = [(row[lon], row[lat]) for row in rows]
     else:
-        first, second = from_lonlat([row["lon"] for row in rows], [row["lat"] for row in rows], crs)
+        first, second = from_lonlat([row[lon] for row in rows], [row[lat] for row in rows], crs)
         coords = list(zip(first.tolist(), second.tolist(), strict=True))
-    return [
-        {
-            "type": "Feature",
-            "id": row["id"],
-            "geometry": {"type": "Point", "coordinates": [x, y]},
-            "properties": _facility_properties(row, pairs),
-        }
-        for row, (x, y) in zip(rows, coords, strict=True)
-    ]
+    features = []
+    for row, (x, y) in zip(rows, coords, strict=True):
+        props = dict(zip(names, values(row), strict=True))
+        if amenities is not None:
+            props["amenities"] = _amenities(row[amenities])
+        geometry = {"type": "Point", "coordinates": [x, y]}
+        features.append({"type": "Feature", "id": row[fid], "geometry": geometry, "properties": props})
+    return features
 
 
 def _shape_feature(fid: Any, geom: shapely.Geometry, props: dict[str, Any], crs: OutputCrs) -> dict[str, Any]:
