@@ -33,6 +33,7 @@ from geo_service.api import (
     nearest,
     ogc,
     reports,
+    thread_gate,
 )
 from geo_service.api.access_log import AccessLogMiddleware
 from geo_service.api.body_limit import BodyLimitMiddleware, limits_for
@@ -46,6 +47,7 @@ from geo_service.api.responses import document_geojson_bodies
 from geo_service.api.security_headers import SecurityHeadersMiddleware
 from geo_service.console import install as console
 from geo_service.db.engine import make_engine
+from geo_service.services.heavy import HeavyWork
 from geo_service.services.jobs import JobRunner
 from geo_service.services.nearest import NearestService
 from geo_service.services.network import NetworkService
@@ -177,6 +179,10 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             settings.network_path, settings.network_max_snap_m, settings.network_search_slots, settings.network_label_k
         )
         app.state.jobs = JobRunner(settings)
+        app.state.threads = thread_gate.request_threads(settings.queue_wait_s)
+        app.state.heavy = HeavyWork(settings, app.state.engine, app.state.roads)
+        if settings.heavy_prewarm:
+            app.state.heavy.start(maps.warm_analysis)
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))
@@ -187,6 +193,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
             app.state.jobs.close()
+            app.state.heavy.close()
             app.state.engine.dispose()
 
     return lifespan
@@ -212,4 +219,5 @@ def create_app(settings: Settings) -> FastAPI:
     maps.install(app, settings)
     ogc.install(app, settings)
     console.install(app)  # after the maps: console pages use their /static/vendor/leaflet
+    thread_gate.install(app)  # last: every route is known
     return app
