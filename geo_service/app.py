@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -207,6 +207,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="Find, map and plan trade-union service facilities (工会驿站).",
         lifespan=lifespan_for(settings),
+        dependencies=[Depends(thread_gate.thread_slot)],  # first of every route's: a bounded wait for a thread
     )
     install_error_handlers(app)
     app.include_router(health.router)
@@ -219,5 +220,4 @@ def create_app(settings: Settings) -> FastAPI:
     maps.install(app, settings)
     ogc.install(app, settings)
     console.install(app)  # after the maps: console pages use their /static/vendor/leaflet
-    thread_gate.install(app)  # last: every route is known
     return app
