@@ -182,7 +182,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         app.state.threads = thread_gate.request_threads(settings.queue_wait_s)
         app.state.heavy = HeavyWork(settings, app.state.engine, app.state.roads)
         if settings.heavy_prewarm:
-            app.state.heavy.start(maps.warm_analysis)
+            await app.state.heavy.start(maps.warm_analysis)
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))

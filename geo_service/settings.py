@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         description="Compute heavy analyses in processes beside the worker (false: in its threads, where their CPU "
         "holds the interpreter lock that the event loop, the nearest route and /healthz need).",
     )
+    heavy_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="How much lower the analysis processes' CPU priority is (nice): when cores are short, the "
+        "workers' cheap requests run first and the analyses take what is left.",
+    )
     heavy_prewarm: bool = Field(
         default=True,
         description="Start the analysis processes with the worker instead of at its first heavy request (their "

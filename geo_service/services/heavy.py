@@ -6,7 +6,7 @@ In the worker's threads that CPU holds the interpreter lock that the event loop 
 request thread. So each worker admits at most GEO_HEAVY_CONCURRENCY of them at once, computes each in a
 spawned process of its own (GEO_HEAVY_IN_PROCESSES), and refuses one that cannot start within
 GEO_QUEUE_WAIT_S with a 503 + Retry-After (errors.ServerBusy): a fast refusal, not a queue of seconds.
-A process only competes for a core, which the operating system shares fairly; it reads the database
+A process only competes for a core, at a lower priority (GEO_HEAVY_NICE); it reads the database
 through an engine of its own, so the work holds none of the worker's connections or threads either.
 
 A work function is module-level (it is sent to the process by name), takes `Resources` first, and
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -67,6 +68,12 @@ def _process_roads(settings: Settings) -> NetworkService:
     return _ROADS[key]
 
 
+def _yield_cpu(nice: int) -> None:
+    """In a new analysis process: a lower CPU priority, so that the workers' event loops (nearest, /healthz,
+    the cheap routes), which wake for a few milliseconds at a time, take a core first when both want it."""
+    os.nice(nice)
+
+
 def _in_process(work: Callable[..., T], settings: Settings, args: tuple[Any, ...]) -> T:
     return work(process_resources(settings), *args)
 
@@ -86,11 +93,14 @@ class HeavyWork:
         )
         self._executor: Executor | None = None
 
-    def start(self, warm: Callable[[Resources], object]) -> None:
-        """Start the executor now and run `warm` (imports, a first connection) in each of its workers."""
-        executor = self._started()
+    async def start(self, warm: Callable[[Resources], object]) -> None:
+        """Start the executor now and run `warm` (imports, a first connection) in each of its workers; each
+        warm-up holds a slot until it is done, so that a request meanwhile gets a fast 503, not a wait."""
+        executor, loop = self._started(), asyncio.get_running_loop()
         for _ in range(self._settings.heavy_concurrency):
-            self._submit(executor, warm, ())
+            await self._slots.enter()  # free: nothing else runs yet
+            future = self._submit(executor, warm, ())
+            future.add_done_callback(lambda _: _call_soon(loop, self._slots.leave))
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """`work(resources, *args)` once a slot is free (at most GEO_QUEUE_WAIT_S from now, else ServerBusy)."""
@@ -113,7 +123,9 @@ class HeavyWork:
             n = self._settings.heavy_concurrency
             if self._settings.heavy_in_processes:
                 # spawn: a forked copy of a server with threads and an event loop is not safe to run
-                self._executor = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+                context = multiprocessing.get_context("spawn")
+                nice = self._settings.heavy_nice
+                self._executor = ProcessPoolExecutor(n, mp_context=context, initializer=_yield_cpu, initargs=(nice,))
             else:
                 self._executor = ThreadPoolExecutor(n, thread_name_prefix="heavy")
         return self._executor

@@ -302,6 +302,24 @@ def idle_nearest(base: str, count: int, seed: int) -> list[float]:
     return latencies
 
 
+def print_idle_costs(base: str, seed: int, repeat: int = 6) -> None:
+    """Each GET of the mix a few times on a quiet server, once the analysis processes answer (the first of
+    each warms what is kept per data revision): the cost of each kind, for reading the figures under load."""
+    rng = random.Random(seed)
+    costs = []
+    with httpx.Client(base_url=base, timeout=CLIENT_TIMEOUT_S) as client:
+        for label, path in GETS.items():
+            latencies = []
+            while client.get(path(rng)).status_code == 503:  # the analysis processes still starting
+                time.sleep(1)
+            for _ in range(repeat):
+                started = time.perf_counter()
+                client.get(path(rng)).raise_for_status()
+                latencies.append(time.perf_counter() - started)
+            costs.append(f"{label} {latencies[0] * 1e3:.0f}/{statistics.median(latencies[1:]) * 1e3:.0f}")
+    print("idle cost, first/median of the rest (ms): " + ", ".join(costs))
+
+
 def pct(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] * 1e3 if values else float("nan")
@@ -321,6 +339,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> bool:
         log = workdir / f"server-{backend}.log"
         process, base = start_server(env, args.workers, log)
         try:
+            print_idle_costs(base, args.seed)
             idle = idle_nearest(base, args.idle_requests, args.seed)
             print(
                 f"idle nearest: {len(idle)} sequential requests, p50 {pct(idle, 50):.2f} ms, p99 {pct(idle, 99):.2f} ms"
