@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -167,12 +168,15 @@ def edge_stack(
 
 def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What each worker opens at start and closes at exit: the engine, the nearest index and the road
-    network (kept fresh by one poller), and the pool that runs jobs."""
+    network (kept fresh by one poller), the pool that runs jobs and the analysis processes. It also sets
+    the interpreter's thread switch interval (GEO_SWITCH_INTERVAL_MS): a request thread computing in
+    Python then hands the event loop the interpreter lock within that time, not Python's default 5 ms."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.secret_key.get_secret_value():
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
         app.state.roads = NetworkService(

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         description="Compute heavy analyses in processes beside the worker (false: in its threads, where their CPU "
         "holds the interpreter lock that the event loop, the nearest route and /healthz need).",
     )
+    switch_interval_ms: float = Field(
+        default=0.5,
+        gt=0,
+        le=100,
+        description="Longest a request thread computing in Python keeps the interpreter lock from the event loop "
+        "(Python's own default is 5 ms): the nearest route and /healthz answer on the loop.",
+    )
     heavy_nice: int = Field(
         default=5,
         ge=0,

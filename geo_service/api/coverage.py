@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from geo_layers.coverage import frame_collection
 from geo_layers.suggested_sites import site_collection
 from geo_service import exports
+from geo_service.api import heavy_routes
 from geo_service.api import jobs as jobs_api
 from geo_service.api.deps import EngineDep, HeavyDep, RoadsDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
@@ -66,10 +67,10 @@ CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_qu
 
 
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
-async def gaps(heavy: HeavyDep, query: CoverageQueryDep) -> Response:
+async def gaps(request: Request, heavy: HeavyDep, query: CoverageQueryDep) -> Response:
     """Computed in an analysis process (geo_service.services.heavy): 503 + Retry-After when this worker's
     GEO_HEAVY_CONCURRENCY analyses are busy for longer than GEO_QUEUE_WAIT_S. So are the summary and grid."""
-    return await heavy.run(gaps_response, query)
+    return await heavy_routes.answer(request, heavy, gaps_response, query)
 
 
 def gaps_response(res: Resources, query: coverage_service.CoverageQuery) -> Response:
@@ -83,12 +84,13 @@ def _gaps_geojson(frame: Any, meta: dict[str, Any]) -> bytes:
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
 async def summary(
+    request: Request,
     heavy: HeavyDep,
     query: CoverageQueryDep,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangParam = "zh",
 ) -> Response:
-    return await heavy.run(summary_response, query, format, lang)
+    return await heavy_routes.answer(request, heavy, summary_response, query, format, lang)
 
 
 def summary_response(res: Resources, query: coverage_service.CoverageQuery, format: str, lang: Lang) -> Response:
@@ -108,13 +110,14 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
 
 @router.get("/coverage/grid", response_class=GeoJSONResponse, summary="Cells with the distance to the nearest facility")
 async def grid(
+    request: Request,
     heavy: HeavyDep,
     query: CoverageQueryDep,
     cell: Annotated[str, Query(description="square:<metres> or h3:<resolution>")] = "square:1000",
 ) -> Response:
     """Straight-line distance per cell; with metric=network also the road distance (radius_m) or time
     (max_time_s) from each cell's centre, searched up to that budget (null beyond it)."""
-    return await heavy.run(grid_response, query, cell)
+    return await heavy_routes.answer(request, heavy, grid_response, query, cell)
 
 
 def grid_response(res: Resources, query: coverage_service.CoverageQuery, cell: str) -> Response:

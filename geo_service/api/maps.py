@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_layers.navigation import TravelMode
 from geo_service.analysis.crs import CoordSystem
-from geo_service.api import nearest
+from geo_service.api import heavy_routes, nearest
 from geo_service.api.deps import ConnectionDep, HeavyDep, SettingsDep
 from geo_service.api.page_policy import page_policy, tile_origins
 from geo_service.api.responses import GeoJSONResponse
@@ -46,7 +46,7 @@ from geo_service.maps.document import Chrome, PageContext
 from geo_service.maps.i18n import Lang, strings
 from geo_service.services.facilities import parse_bbox
 from geo_service.services.heavy import HeavyWork, Resources
-from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery
+from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery, analyse
 from geo_service.services.study_area import presets_help
 from geo_service.settings import Settings
 
@@ -172,7 +172,7 @@ async def _page(
 ) -> Response:
     ctx = _context(request, settings, name, params.lang, chrome)
     if name in HEAVY_PAGES:
-        return await heavy.run(heavy_page, name, ctx, params)
+        return await heavy_routes.answer(request, heavy, heavy_page, name, ctx, params, level=_PAGE_GZIP_LEVEL)
     return await run_in_threadpool(_light_page, name, request, params, ctx, settings)
 
 
@@ -209,9 +209,9 @@ def _html_response(html: str, chrome: Chrome, settings: Settings) -> Response:
 
 def warm_analysis(res: Resources) -> None:
     """Run first in each analysis process: its imports (this module pulls in the maps, the coverage
-    service and their libraries) and a first connection are paid before any request waits on them."""
-    with res.engine.connect():
-        pass
+    service and their libraries), a first connection, and the planner map's default analysis (65 sites:
+    seconds of CPU, kept per data revision), before any request waits on them."""
+    analyse(res.engine, PageParams().planner, res.settings)
 
 
 def _nearby(request: Request, params: PageParams, conn: Connection, ctx: PageContext, settings: Settings) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -33,6 +34,7 @@ from geo_service.services.network import NetworkService
 from geo_service.settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,7 +102,7 @@ class HeavyWork:
         for _ in range(self._settings.heavy_concurrency):
             await self._slots.enter()  # free: nothing else runs yet
             future = self._submit(executor, warm, ())
-            future.add_done_callback(lambda _: _call_soon(loop, self._slots.leave))
+            future.add_done_callback(lambda done: _warmed(done, loop, self._slots.leave))
 
     async def run(self, work: Callable[..., T], *args: Any) -> T:
         """`work(resources, *args)` once a slot is free (at most GEO_QUEUE_WAIT_S from now, else ServerBusy)."""
@@ -139,6 +141,12 @@ class HeavyWork:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _warmed(future: Future[object], loop: asyncio.AbstractEventLoop, leave: Callable[[], object]) -> None:
+    if not future.cancelled() and future.exception() is not None:  # an empty database, say: requests will say why
+        log.warning("analysis process not warmed: %r", future.exception())
+    _call_soon(loop, leave)
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], object]) -> None:
