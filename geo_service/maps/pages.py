@@ -92,17 +92,8 @@ def coverage_page(
     chosen = chosen_layers("coverage", layers)
     if question.count == 0:
         chosen = [spec for spec in chosen if spec.id != "suggested_sites"]
-    src = Sources(
-        conn,
-        settings,
-        ctx,
-        query,
-        kinds=("station",),
-        radius_m=radius.radius_m,
-        planner=question,
-        statuses=("open",),
-        planned=analysis,
-    )
+    stations = {"kinds": ("station",), "statuses": ("open",)}  # the planner map counts the open stations
+    src = Sources(conn, settings, ctx, query, radius_m=radius.radius_m, planner=question, planned=analysis, **stations)
     title = strings(ctx.lang)["coverage_title"]
     document, fmap = new_page(
         ctx, "coverage", title, src.bounds(), scripts=(assets.PLANNER_SCRIPT,), stylesheets=(assets.PLANNER_STYLE,)

@@ -398,6 +398,14 @@ def print_endpoints(tally: Tally) -> None:
         )
 
 
+def print_slips(tally: Tally) -> None:
+    """Paced requests sent late, and the machine's load (the figures are only comparable at like loads)."""
+    if tally.slips:
+        late = f"{len(tally.slips)}, max {max(tally.slips):.2f} s"
+        print(f"paced requests sent late (their connection was still waiting for an answer): {late}")
+    print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
 def report(tally: Tally, idle: list[float], health: list[float], health_failures: dict[str, int], errors: int) -> bool:
     """The figures, and PASS/FAIL against the targets of each; True when every target holds."""
     print_endpoints(tally)
@@ -413,10 +421,7 @@ def report(tally: Tally, idle: list[float], health: list[float], health_failures
     health_p99 = pct(health, 99)
     ratio = pct(tally.latencies["nearest"], 99) / pct(idle, 99)
     print(f"responses: {len(every)} in all; errors logged by the server: {errors}")
-    if tally.slips:
-        print(
-            f"paced requests sent late (their connection still busy): {len(tally.slips)}, max {max(tally.slips):.2f} s"
-        )
+    print_slips(tally)
     print(f"503: {statuses['503']} ({with_retry} with Retry-After, {without_retry} without)")
     print(
         f"/healthz: {len(health)} probes, p50 {pct(health, 50):.1f} ms, p99 {health_p99:.1f} ms, "
