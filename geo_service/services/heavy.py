@@ -20,6 +20,8 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -70,10 +72,19 @@ def _process_roads(settings: Settings) -> NetworkService:
     return _ROADS[key]
 
 
-def _yield_cpu(nice: int) -> None:
-    """In a new analysis process: a lower CPU priority, so that the workers' event loops (nearest, /healthz,
-    the cheap routes), which wake for a few milliseconds at a time, take a core first when both want it."""
-    os.nice(nice)
+def start_process(nice: int, parent: int) -> None:
+    """In a new analysis (or job) process: a lower CPU priority, so that the workers' event loops (nearest,
+    /healthz, the cheap routes), which wake for a few milliseconds at a time, take a core first when both
+    want it; and an exit when the worker is gone (killed outright it cannot stop its processes)."""
+    if nice:
+        os.nice(nice)
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _in_process(work: Callable[..., T], settings: Settings, args: tuple[Any, ...]) -> T:
@@ -125,9 +136,8 @@ class HeavyWork:
             n = self._settings.heavy_concurrency
             if self._settings.heavy_in_processes:
                 # spawn: a forked copy of a server with threads and an event loop is not safe to run
-                context = multiprocessing.get_context("spawn")
-                nice = self._settings.heavy_nice
-                self._executor = ProcessPoolExecutor(n, mp_context=context, initializer=_yield_cpu, initargs=(nice,))
+                context, started = multiprocessing.get_context("spawn"), (self._settings.heavy_nice, os.getpid())
+                self._executor = ProcessPoolExecutor(n, context, initializer=start_process, initargs=started)
             else:
                 self._executor = ThreadPoolExecutor(n, thread_name_prefix="heavy")
         return self._executor
