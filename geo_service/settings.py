@@ -70,8 +70,8 @@ class Settings(BaseSettings):
         default=5,
         ge=0,
         le=19,
-        description="How much lower the analysis processes' CPU priority is (nice): when cores are short, the "
-        "workers' cheap requests run first and the analyses take what is left.",
+        description="How much lower the analysis and job processes' CPU priority is (nice): when cores are short, "
+        "the workers' cheap requests run first and the analyses and plans take what is left.",
     )
     heavy_prewarm: bool = Field(
         default=True,

@@ -114,8 +114,9 @@ class JobRunner:
         if self._pool is None:
             # spawn: a forked copy of a server with threads and an event loop is not safe to run
             context = multiprocessing.get_context("spawn")
+            started = (self._settings.heavy_nice, os.getpid())  # below the requests, as the analyses are
             self._pool = ProcessPoolExecutor(
-                self._settings.job_workers, context, initializer=start_process, initargs=(0, os.getpid())
+                self._settings.job_workers, context, initializer=start_process, initargs=started
             )
         future = self._pool.submit(run_job, self._settings, job_id, work)
         future.add_done_callback(lambda done: _record_crash(engine, job_id, done))
