@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -33,6 +34,7 @@ from geo_service.api import (
     nearest,
     ogc,
     reports,
+    thread_gate,
 )
 from geo_service.api.access_log import AccessLogMiddleware
 from geo_service.api.body_limit import BodyLimitMiddleware, limits_for
@@ -46,6 +48,7 @@ from geo_service.api.responses import document_geojson_bodies
 from geo_service.api.security_headers import SecurityHeadersMiddleware
 from geo_service.console import install as console
 from geo_service.db.engine import make_engine
+from geo_service.services.heavy import HeavyWork
 from geo_service.services.jobs import JobRunner
 from geo_service.services.nearest import NearestService
 from geo_service.services.network import NetworkService
@@ -165,18 +168,25 @@ def edge_stack(
 
 def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What each worker opens at start and closes at exit: the engine, the nearest index and the road
-    network (kept fresh by one poller), and the pool that runs jobs."""
+    network (kept fresh by one poller), the pool that runs jobs and the analysis processes. It also sets
+    the interpreter's thread switch interval (GEO_SWITCH_INTERVAL_MS): a request thread computing in
+    Python then hands the event loop the interpreter lock within that time, not Python's default 5 ms."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.secret_key.get_secret_value():
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
+        sys.setswitchinterval(settings.switch_interval_ms / 1000)
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
         app.state.roads = NetworkService(
             settings.network_path, settings.network_max_snap_m, settings.network_search_slots, settings.network_label_k
         )
         app.state.jobs = JobRunner(settings)
+        app.state.threads = thread_gate.request_threads(settings.queue_wait_s)
+        app.state.heavy = HeavyWork(settings, app.state.engine, app.state.roads)
+        if settings.heavy_prewarm:
+            await app.state.heavy.start(maps.warm_analysis)
         await _refresh(app.state.nearest)
         await _refresh_roads(app.state.roads)
         poller = asyncio.create_task(_keep_index_fresh(app.state.nearest, app.state.roads, settings.index_refresh_s))
@@ -187,6 +197,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
             app.state.jobs.close()
+            app.state.heavy.close()
             app.state.engine.dispose()
 
     return lifespan
@@ -200,6 +211,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         summary="Find, map and plan trade-union service facilities (工会驿站).",
         lifespan=lifespan_for(settings),
+        dependencies=[Depends(thread_gate.thread_slot)],  # first of every route's: a bounded wait for a thread
     )
     install_error_handlers(app)
     app.include_router(health.router)

@@ -6,7 +6,20 @@ from pydantic import BaseModel
 
 
 class GeoServiceError(Exception):
-    """Base class: a failure the caller can understand and act on."""
+    """Base class: a failure the caller can understand and act on.
+
+    Picklable with its attributes whatever its constructor takes: an error raised in an analysis process
+    (geo_service.services.heavy) reaches the request's worker intact, and maps to the same status there."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _rebuilt, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuilt(cls: type[GeoServiceError], args: tuple[object, ...], state: dict[str, object]) -> GeoServiceError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidParameter(GeoServiceError):
@@ -61,6 +74,13 @@ class JobsBusy(GeoServiceError):
         super().__init__(
             f"后台任务已满（{limit} 个进行中），请稍后重试 / {limit} jobs are already queued or running; retry later"
         )
+
+
+class ServerBusy(GeoServiceError):
+    """This worker cannot start the request within GEO_QUEUE_WAIT_S: every heavy-analysis slot
+    (GEO_HEAVY_CONCURRENCY) or every request thread is taken (→ 503, Retry-After). The message names which."""
+
+    retry_after_s = 1
 
 
 class TooManyRequests(GeoServiceError):

@@ -42,6 +42,42 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(
         default=1.0, gt=0, description="A request waits this long for a free connection, then gets 503 + Retry-After."
     )
+    queue_wait_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="A request waits this long for a heavy-analysis slot or a request thread, then gets 503 + "
+        "Retry-After.",
+    )
+    heavy_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description="Heavy analyses (coverage gaps, summary and grid; the public and planner map pages) each worker "
+        "computes at once, each in an analysis process of its own; more wait (queue_wait_s) or get 503.",
+    )
+    heavy_in_processes: bool = Field(
+        default=True,
+        description="Compute heavy analyses in processes beside the worker (false: in its threads, where their CPU "
+        "holds the interpreter lock that the event loop, the nearest route and /healthz need).",
+    )
+    switch_interval_ms: float = Field(
+        default=0.5,
+        gt=0,
+        le=100,
+        description="Longest a request thread computing in Python keeps the interpreter lock from the event loop "
+        "(Python's own default is 5 ms): the nearest route and /healthz answer on the loop.",
+    )
+    heavy_nice: int = Field(
+        default=5,
+        ge=0,
+        le=19,
+        description="How much lower the analysis and job processes' CPU priority is (nice): when cores are short, "
+        "the workers' cheap requests run first and the analyses and plans take what is left.",
+    )
+    heavy_prewarm: bool = Field(
+        default=True,
+        description="Start the analysis processes with the worker instead of at its first heavy request (their "
+        "start costs seconds of imports).",
+    )
     ready_timeout_s: float = Field(
         default=1.0, gt=0, description="/readyz answers 503 when the database has not answered within this time."
     )

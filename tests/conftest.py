@@ -28,6 +28,11 @@ os.environ.setdefault("GEO_PLAN_SYNC_BUDGET_S", "600")
 # started by the tests inherit this too.
 os.environ.setdefault("GEO_RATE_LIMIT_REQUESTS", "0")
 
+# A served worker starts its analysis processes with itself; the suite builds hundreds of apps, most of
+# which never ask for a heavy analysis, so they start them at the first one instead (tests/test_admission.py
+# covers both). Servers started by the tests inherit this.
+os.environ.setdefault("GEO_HEAVY_PREWARM", "false")
+
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:

@@ -16,14 +16,16 @@ from sqlalchemy import Engine
 from geo_layers.coverage import frame_collection
 from geo_layers.suggested_sites import site_collection
 from geo_service import exports
+from geo_service.api import heavy_routes
 from geo_service.api import jobs as jobs_api
-from geo_service.api.deps import EngineDep, RoadsDep, SettingsDep
+from geo_service.api.deps import EngineDep, HeavyDep, RoadsDep, SettingsDep
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.errors import InvalidParameter
 from geo_service.maps.i18n import Lang
 from geo_service.maps.results import planner_archive
 from geo_service.services import coverage as coverage_service
 from geo_service.services import planning as planning_service
+from geo_service.services.heavy import Resources
 from geo_service.services.network import NetworkService
 from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery, analyse, check
 from geo_service.services.planner_workbook import planner_workbook
@@ -48,7 +50,7 @@ MaxTime = Annotated[
 ]
 
 
-def coverage_query(
+async def coverage_query(
     kind: Kinds = [],
     district: Districts = [],
     radius_m: Radius = None,
@@ -65,21 +67,34 @@ CoverageQueryDep = Annotated[coverage_service.CoverageQuery, Depends(coverage_qu
 
 
 @router.get("/coverage/gaps", response_class=GeoJSONResponse, summary="Uncovered areas per district")
-def gaps(engine: EngineDep, settings: SettingsDep, roads: RoadsDep, query: CoverageQueryDep) -> GeoJSONResponse:
-    report, meta = coverage_service.coverage_report(engine, query, settings, roads)
-    return GeoJSONResponse(frame_collection(coverage_service.gaps_frame(report), **meta))
+async def gaps(request: Request, heavy: HeavyDep, query: CoverageQueryDep) -> Response:
+    """Computed in an analysis process (geo_service.services.heavy): 503 + Retry-After when this worker's
+    GEO_HEAVY_CONCURRENCY analyses are busy for longer than GEO_QUEUE_WAIT_S. So are the summary and grid."""
+    return await heavy_routes.answer(request, heavy, gaps_response, query)
+
+
+def gaps_response(res: Resources, query: coverage_service.CoverageQuery) -> Response:
+    body = coverage_service.gaps_body(res.engine, query, res.settings, res.roads, _gaps_geojson)
+    return Response(body, media_type=GeoJSONResponse.media_type)
+
+
+def _gaps_geojson(frame: Any, meta: dict[str, Any]) -> bytes:
+    return orjson.dumps(frame_collection(frame, **meta))
 
 
 @router.get("/coverage/summary", summary="Per-district and total coverage (JSON, CSV or XLSX)")
-def summary(
-    engine: EngineDep,
-    settings: SettingsDep,
-    roads: RoadsDep,
+async def summary(
+    request: Request,
+    heavy: HeavyDep,
     query: CoverageQueryDep,
     format: Literal["json", "csv", "xlsx"] = "json",
     lang: LangParam = "zh",
 ) -> Response:
-    report, meta = coverage_service.coverage_report(engine, query, settings, roads)
+    return await heavy_routes.answer(request, heavy, summary_response, query, format, lang)
+
+
+def summary_response(res: Resources, query: coverage_service.CoverageQuery, format: str, lang: Lang) -> Response:
+    report, meta = coverage_service.coverage_report(res.engine, query, res.settings, res.roads)
     rows = coverage_service.summary_rows(report)
     if format == "json":
         return JSONResponse({"districts": rows[:-1], "total": rows[-1], **meta})
@@ -94,16 +109,19 @@ def _attachment(body: bytes, fmt: str, name: str) -> Response:
 
 
 @router.get("/coverage/grid", response_class=GeoJSONResponse, summary="Cells with the distance to the nearest facility")
-def grid(
-    engine: EngineDep,
-    settings: SettingsDep,
-    roads: RoadsDep,
+async def grid(
+    request: Request,
+    heavy: HeavyDep,
     query: CoverageQueryDep,
     cell: Annotated[str, Query(description="square:<metres> or h3:<resolution>")] = "square:1000",
-) -> GeoJSONResponse:
+) -> Response:
     """Straight-line distance per cell; with metric=network also the road distance (radius_m) or time
     (max_time_s) from each cell's centre, searched up to that budget (null beyond it)."""
-    cells, meta = coverage_service.grid_report(engine, query, cell, settings, roads)
+    return await heavy_routes.answer(request, heavy, grid_response, query, cell)
+
+
+def grid_response(res: Resources, query: coverage_service.CoverageQuery, cell: str) -> Response:
+    cells, meta = coverage_service.grid_report(res.engine, query, cell, res.settings, res.roads)
     return GeoJSONResponse(frame_collection(cells, **meta))
 
 

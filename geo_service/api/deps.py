@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
+from geo_service.services.heavy import HeavyWork
 from geo_service.services.network import NetworkService
 from geo_service.settings import Settings
 
@@ -31,6 +32,12 @@ def get_roads(request: Request) -> NetworkService | None:
     return roads
 
 
+async def get_heavy(request: Request) -> HeavyWork:
+    """The worker's gate and processes for heavy analyses (geo_service.services.heavy)."""
+    heavy: HeavyWork = request.app.state.heavy
+    return heavy
+
+
 def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
     with engine.connect() as conn:
         yield conn
@@ -39,4 +46,5 @@ def get_connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[C
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ConnectionDep = Annotated[Connection, Depends(get_connection)]
+HeavyDep = Annotated[HeavyWork, Depends(get_heavy)]
 RoadsDep = Annotated[NetworkService | None, Depends(get_roads)]

@@ -34,6 +34,7 @@ from geo_service.errors import (
     PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
+    ServerBusy,
     TooManyRequests,
     Unauthenticated,
     UnsupportedFile,
@@ -139,6 +140,12 @@ def _jobs_busy(exc: Exception) -> JSONResponse | None:
     return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
 
 
+def _server_busy(exc: Exception) -> JSONResponse | None:
+    """A full analysis gate or thread pool: refused within GEO_QUEUE_WAIT_S rather than queued for seconds."""
+    headers = {"Retry-After": str(ServerBusy.retry_after_s)}
+    return JSONResponse({"detail": str(exc)}, status_code=503, headers=headers)
+
+
 def _unavailable(exc: Exception) -> JSONResponse | None:
     """Down, restarting, every pooled connection busy (after db_pool_timeout_s), a statement timeout, a
     SQLite lock held past the busy timeout: all answered within about a second, all worth a retry."""
@@ -169,6 +176,7 @@ _MAPPING: dict[type[Exception], Callable[[Exception], JSONResponse | None]] = {
     Forbidden: _forbidden,
     TooManyRequests: _too_many,
     JobsBusy: _jobs_busy,
+    ServerBusy: _server_busy,
     CredentialsInQuery: _credentials_in_query,
     Conflict: _conflict,
     FileRefused: _file_refused,

@@ -26,13 +26,14 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Connection
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_layers.navigation import TravelMode
 from geo_service.analysis.crs import CoordSystem
-from geo_service.api import nearest
-from geo_service.api.deps import ConnectionDep, SettingsDep
+from geo_service.api import heavy_routes, nearest
+from geo_service.api.deps import ConnectionDep, HeavyDep, SettingsDep
 from geo_service.api.page_policy import page_policy, tile_origins
 from geo_service.api.responses import GeoJSONResponse
 from geo_service.api.static_cache import AssetCaching
@@ -44,11 +45,13 @@ from geo_service.maps.data import SHOWN_STATUSES, MapQuery, viewport
 from geo_service.maps.document import Chrome, PageContext
 from geo_service.maps.i18n import Lang, strings
 from geo_service.services.facilities import parse_bbox
-from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery
+from geo_service.services.heavy import HeavyWork, Resources
+from geo_service.services.planner import DEFAULT_COUNT, PlannerQuery, analyse
 from geo_service.services.study_area import presets_help
 from geo_service.settings import Settings
 
 MapName = Literal["public", "nearby", "coverage", "route"]
+HEAVY_PAGES: tuple[MapName, ...] = ("public", "coverage")  # built in an analysis process
 _GZIP_MIN_BYTES = 1024
 _PAGE_GZIP_LEVEL = 5  # pages are built per request: 96% of level 9's gain for a quarter of its time
 _RADIUS_HELP = (
@@ -130,17 +133,19 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 
 @router.get("/maps/{name}", response_class=HTMLResponse, summary="A map page: public, nearby, coverage or route")
-def map_page(
-    name: MapName, request: Request, params: ParamsDep, conn: ConnectionDep, settings: SettingsDep
+async def map_page(
+    name: MapName, request: Request, params: ParamsDep, settings: SettingsDep, heavy: HeavyDep
 ) -> Response:
-    return _page(name, "full", request, params, conn, settings)
+    """The public and coverage pages are built in an analysis process (geo_service.services.heavy): 503 +
+    Retry-After when this worker's GEO_HEAVY_CONCURRENCY analyses stay busy past GEO_QUEUE_WAIT_S."""
+    return await _page(name, "full", request, params, settings, heavy)
 
 
 @router.get("/embed/{name}", response_class=HTMLResponse, summary="A map page with minimal chrome, for iframes")
-def embed_page(
-    name: MapName, request: Request, params: ParamsDep, conn: ConnectionDep, settings: SettingsDep
+async def embed_page(
+    name: MapName, request: Request, params: ParamsDep, settings: SettingsDep, heavy: HeavyDep
 ) -> Response:
-    return _page(name, "embed", request, params, conn, settings)
+    return await _page(name, "embed", request, params, settings, heavy)
 
 
 @router.get("/maps/data/facilities", response_class=GeoJSONResponse, summary="Facilities in a viewport, for maps")
@@ -162,24 +167,51 @@ def viewport_data(
     return GeoJSONResponse(viewport(conn, query, box, cell, settings, basemap(settings).crs, lang))
 
 
-def _page(
-    name: MapName, chrome: Chrome, request: Request, params: PageParams, conn: Connection, settings: Settings
+async def _page(
+    name: MapName, chrome: Chrome, request: Request, params: PageParams, settings: Settings, heavy: HeavyWork
 ) -> Response:
     ctx = _context(request, settings, name, params.lang, chrome)
-    if name == "public":
-        html = pages.public_page(conn, settings, ctx, params.query, params.layer_ids)
-    elif name == "coverage":
-        html = pages.coverage_page(conn, settings, ctx, params.query, params.layer_ids, params.planner)
-    elif name == "route":
-        html = pages.route_page(conn, settings, ctx, params.query)
+    if name in HEAVY_PAGES:
+        return await heavy_routes.answer(request, heavy, heavy_page, name, ctx, params, level=_PAGE_GZIP_LEVEL)
+    return await run_in_threadpool(_light_page, name, request, params, ctx, settings)
+
+
+def heavy_page(res: Resources, name: MapName, ctx: PageContext, params: PageParams) -> Response:
+    """The public or coverage page, in an analysis process; the coverage page's analysis is computed
+    before it takes a connection (pages.planned_coverage_page)."""
+    if name == "coverage":
+        planner = params.planner
+        html = pages.planned_coverage_page(res.engine, res.settings, ctx, params.query, params.layer_ids, planner)
     else:
-        html = _nearby(request, params, conn, ctx, settings)
+        with res.engine.connect() as conn:
+            html = pages.public_page(conn, res.settings, ctx, params.query, params.layer_ids)
+    return _html_response(html, ctx.chrome, res.settings)
+
+
+def _light_page(name: MapName, request: Request, params: PageParams, ctx: PageContext, settings: Settings) -> Response:
+    """The nearby page (its first answer comes from this worker's nearest index) or the route page."""
+    with request.app.state.engine.connect() as conn:
+        if name == "route":
+            html = pages.route_page(conn, settings, ctx, params.query)
+        else:
+            html = _nearby(request, params, conn, ctx, settings)
+    return _html_response(html, ctx.chrome, settings)
+
+
+def _html_response(html: str, chrome: Chrome, settings: Settings) -> Response:
     ancestors = settings.map_frame_ancestors if chrome == "embed" else "'none'"
     policy = page_policy(html, frame_ancestors=ancestors, tile_hosts=tile_origins(basemap(settings)))
     headers = {"Content-Security-Policy": policy, "Cache-Control": "no-cache"}
     if chrome != "embed":
         headers["X-Frame-Options"] = "DENY"
     return HTMLResponse(html, headers=headers)
+
+
+def warm_analysis(res: Resources) -> None:
+    """Run first in each analysis process: its imports (this module pulls in the maps, the coverage
+    service and their libraries), a first connection, and the planner map's default analysis (65 sites:
+    seconds of CPU, kept per data revision), before any request waits on them."""
+    analyse(res.engine, PageParams().planner, res.settings)
 
 
 def _nearby(request: Request, params: PageParams, conn: Connection, ctx: PageContext, settings: Settings) -> str:

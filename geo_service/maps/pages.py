@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from branca.element import Element
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from geo_layers.element import ScriptCall
 from geo_layers.escape import html_text, json_data_block
@@ -29,7 +29,7 @@ from geo_service.maps.planner_panel import PanelData, panel_html
 from geo_service.maps.sources import Sources
 from geo_service.services import facilities as facility_service
 from geo_service.services.facilities import district_outlines
-from geo_service.services.planner import PlannerQuery, check
+from geo_service.services.planner import PlannerAnalysis, PlannerQuery, analyse, check
 from geo_service.services.validation import check_codes
 from geo_service.settings import Settings
 
@@ -54,6 +54,24 @@ def public_page(
     )
 
 
+def planned_coverage_page(
+    engine: Engine,
+    settings: Settings,
+    ctx: PageContext,
+    query: MapQuery,
+    layers: Sequence[str] | None = None,
+    planner: PlannerQuery | None = None,
+) -> str:
+    """The coverage page with its analysis (coverage and sites, seconds of CPU when not kept) computed
+    first, holding no connection; only then is one taken, for the page's reads."""
+    question = planner or PlannerQuery(districts=query.districts)
+    check(question, settings)
+    chosen_layers("coverage", layers)  # a bad layer id is a 422 before any work
+    analysis = analyse(engine, question, settings)
+    with engine.connect() as conn:
+        return coverage_page(conn, settings, ctx, query, layers, question, analysis)
+
+
 def coverage_page(
     conn: Connection,
     settings: Settings,
@@ -61,6 +79,7 @@ def coverage_page(
     query: MapQuery,
     layers: Sequence[str] | None = None,
     planner: PlannerQuery | None = None,
+    analysis: PlannerAnalysis | None = None,
 ) -> str:
     """Open stations with their service radius over a choropleth of stations per 10,000 people, the gaps
     hatched above it, the suggested sites on top, and the planner panel (settings, exports, figures).
@@ -73,9 +92,8 @@ def coverage_page(
     chosen = chosen_layers("coverage", layers)
     if question.count == 0:
         chosen = [spec for spec in chosen if spec.id != "suggested_sites"]
-    src = Sources(
-        conn, settings, ctx, query, kinds=("station",), radius_m=radius.radius_m, planner=question, statuses=("open",)
-    )
+    stations = {"kinds": ("station",), "statuses": ("open",)}  # the planner map counts the open stations
+    src = Sources(conn, settings, ctx, query, radius_m=radius.radius_m, planner=question, planned=analysis, **stations)
     title = strings(ctx.lang)["coverage_title"]
     document, fmap = new_page(
         ctx, "coverage", title, src.bounds(), scripts=(assets.PLANNER_SCRIPT,), stylesheets=(assets.PLANNER_STYLE,)

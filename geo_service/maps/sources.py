@@ -58,6 +58,7 @@ class Sources:
     radius_m: float = 0.0
     planner: PlannerQuery | None = None
     statuses: Sequence[str] = data.SHOWN_STATUSES
+    planned: PlannerAnalysis | None = None  # the analysis, when the page computed it before connecting
 
     @property
     def plan_count(self) -> int:
@@ -130,6 +131,8 @@ class Sources:
     def analysis(self) -> PlannerAnalysis:
         """The planner map's coverage and sites (a plain PlannerQuery for the page's districts and radius
         when the page has no question of its own)."""
+        if self.planned is not None:
+            return self.planned
         question = self.planner or PlannerQuery(self.query.districts, self.radius_m, count=0)
         return analyse(self.conn.engine, question, self.settings)
 

@@ -7,6 +7,7 @@ centred on it, or on each 6° piece of it. Results are returned in WGS-84.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -283,6 +284,27 @@ def _straight_line_report(
 #: The last straight-line reports: the same summary and gaps are asked again and again (maps, exports,
 #: many clients), and measuring takes tens to hundreds of milliseconds of CPU.
 _RECENT: RecentAnswers[tuple[CoverageReport, dict[str, Any]]] = RecentAnswers(16)
+#: The last straight-line gaps as rendered: writing a city's gap polygons costs more than measuring them.
+_RENDERED_GAPS: RecentAnswers[bytes] = RecentAnswers(16)
+
+
+def gaps_body(
+    engine: Engine,
+    query: CoverageQuery,
+    settings: Settings,
+    roads: NetworkService | None,
+    render: Callable[[gpd.GeoDataFrame, dict[str, Any]], bytes],
+) -> bytes:
+    """The gaps and their metadata as `render` writes them; straight-line ones kept per data revision."""
+
+    def compute() -> bytes:
+        report, meta = coverage_report(engine, query, settings, roads)
+        return render(gaps_frame(report), meta)
+
+    if query.budget(settings) is not None:  # by road: the network file may change without a data revision
+        return compute()
+    radius = resolve_radius(query.radius_m, query.preset, settings.coverage_max_radius_m)
+    return _RENDERED_GAPS.answer(engine, (f"{render.__module__}.{render.__qualname__}", query, radius), compute)
 
 
 def _roads(roads: NetworkService | None) -> NetworkService:
