@@ -7,12 +7,14 @@ test lets it go, and what the server answers meanwhile is asserted."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from geo_service.api import thread_gate
 from geo_service.app import create_app
@@ -20,6 +22,7 @@ from geo_service.errors import ServerBusy
 from geo_service.maps import pages
 from geo_service.services import coverage as coverage_service
 from geo_service.services.admission import Gate
+from geo_service.services.heavy import HeavyWork
 from geo_service.settings import Settings
 
 GAPS = "/api/v1/coverage/gaps?preset=walk-15"
@@ -157,3 +160,22 @@ def test_a_route_on_the_thread_pool_gets_a_503_when_every_thread_is_taken(thread
     assert threaded_client.get("/api/v1/facilities/nearest?lon=118.0&lat=37.4").status_code == 200
     full.leave()
     assert threaded_client.get("/api/v1/facilities?limit=1").status_code == 200
+
+
+def _own_priority(resources: object) -> tuple[int, int, int]:
+    return os.getpid(), os.getpriority(os.PRIO_PROCESS, 0), os.sched_getscheduler(0)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="the idle scheduling class is Linux's")
+def test_analysis_processes_run_below_the_worker() -> None:
+    """The analysis process is another process, at nice 19 in the idle class (as the settings say), while
+    the worker that started it keeps its own priority: the priorities are read back from the kernel."""
+    settings = Settings(db_url="sqlite:///unused.sqlite", heavy_prewarm=False)
+    work = HeavyWork(settings, create_engine("sqlite://"))
+    try:
+        pid, nice, policy = asyncio.run(work.run(_own_priority))
+    finally:
+        work.close()
+    assert pid != os.getpid()
+    assert (nice, policy) == (settings.heavy_nice, os.SCHED_IDLE) == (19, os.SCHED_IDLE)
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER

@@ -6,7 +6,8 @@ In the worker's threads that CPU holds the interpreter lock that the event loop 
 request thread. So each worker admits at most GEO_HEAVY_CONCURRENCY of them at once, computes each in a
 spawned process of its own (GEO_HEAVY_IN_PROCESSES), and refuses one that cannot start within
 GEO_QUEUE_WAIT_S with a 503 + Retry-After (errors.ServerBusy): a fast refusal, not a queue of seconds.
-A process only competes for a core, at a lower priority (GEO_HEAVY_NICE); it reads the database
+A process only competes for a core, at the lowest priority (GEO_HEAVY_NICE, and Linux's idle scheduling
+class with GEO_HEAVY_IDLE_CLASS: a worker woken by a request preempts it at once); it reads the database
 through an engine of its own, so the work holds none of the worker's connections or threads either.
 
 A work function is module-level (it is sent to the process by name), takes `Resources` first, and
@@ -72,12 +73,19 @@ def _process_roads(settings: Settings) -> NetworkService:
     return _ROADS[key]
 
 
-def start_process(nice: int, parent: int) -> None:
+def process_start(settings: Settings) -> tuple[int, bool, int]:
+    """The arguments of `start_process` for the processes this worker starts."""
+    return settings.heavy_nice, settings.heavy_idle_class, os.getpid()
+
+
+def start_process(nice: int, idle_class: bool, parent: int) -> None:
     """In a new analysis (or job) process: a lower CPU priority, so that the workers' event loops (nearest,
     /healthz, the cheap routes), which wake for a few milliseconds at a time, take a core first when both
     want it; and an exit when the worker is gone (killed outright it cannot stop its processes)."""
     if nice:
         os.nice(nice)
+    if idle_class and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     threading.Thread(target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
 
 
@@ -136,8 +144,10 @@ class HeavyWork:
             n = self._settings.heavy_concurrency
             if self._settings.heavy_in_processes:
                 # spawn: a forked copy of a server with threads and an event loop is not safe to run
-                context, started = multiprocessing.get_context("spawn"), (self._settings.heavy_nice, os.getpid())
-                self._executor = ProcessPoolExecutor(n, context, initializer=start_process, initargs=started)
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(
+                    n, context, initializer=start_process, initargs=process_start(self._settings)
+                )
             else:
                 self._executor = ThreadPoolExecutor(n, thread_name_prefix="heavy")
         return self._executor

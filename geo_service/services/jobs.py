@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -32,7 +31,7 @@ from geo_service.errors import JobsBusy, NotFound
 from geo_service.queries import jobs as job_rows
 from geo_service.queries.jobs import StoredJob as StoredJob  # the status the API presents
 from geo_service.services.accounts import utc_now
-from geo_service.services.heavy import start_process
+from geo_service.services.heavy import process_start, start_process
 from geo_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,7 +113,7 @@ class JobRunner:
         if self._pool is None:
             # spawn: a forked copy of a server with threads and an event loop is not safe to run
             context = multiprocessing.get_context("spawn")
-            started = (self._settings.heavy_nice, os.getpid())  # below the requests, as the analyses are
+            started = process_start(self._settings)  # below the requests, as the analyses are
             self._pool = ProcessPoolExecutor(
                 self._settings.job_workers, context, initializer=start_process, initargs=started
             )

@@ -3,7 +3,7 @@
 For each backend it prepares a fresh database (schema, Binzhou boundaries, sample data), starts
 `geo-service serve --workers 2` on a free loopback port and then:
 
-1. idle: a few hundred sequential nearest requests (seeded random points in Binzhou) give the idle p99;
+1. idle: a thousand sequential nearest requests (seeded random points in Binzhou) give the idle p99;
 2. load: --connections concurrent connections (keep-alive, one asyncio stream each) send a weighted mix for
    --duration seconds — nearest, the facility list, coverage gaps and summary (walk-15), plan jobs
    (POST /plan/sites with `Prefer: respond-async`: 202 + Location, then the status URL is polled until
@@ -465,7 +465,12 @@ def main() -> None:
         help="requests/s offered by all connections together, each paced evenly (default %(default)s; 0: closed loop)",
     )
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (default %(default)s)")
-    parser.add_argument("--idle-requests", type=int, default=300, help="sequential idle nearest requests")
+    parser.add_argument(
+        "--idle-requests",
+        type=int,
+        default=1000,
+        help="sequential idle nearest requests (p99 of 1,000: the 10th worst)",
+    )
     parser.add_argument(
         "--rate-limit", type=int, default=0, help="GEO_RATE_LIMIT_REQUESTS for the server (default 0: off)"
     )
