@@ -6,7 +6,6 @@ test lets it go, and what the server answers meanwhile is asserted."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from geo_service.services import coverage as coverage_service
 from geo_service.services.admission import Gate
 from geo_service.services.heavy import HeavyWork
 from geo_service.settings import Settings
+from tests.run_async import run_async
 
 GAPS = "/api/v1/coverage/gaps?preset=walk-15"
 WAIT_S = 60  # only ever reached when the behaviour under test is broken
@@ -139,7 +139,7 @@ def test_a_gate_refuses_after_its_wait_and_names_what_is_full() -> None:
             pass
         await gate.enter()  # held() gave its slot back
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_a_route_on_the_thread_pool_gets_a_503_when_every_thread_is_taken(threaded_client: TestClient) -> None:
@@ -173,7 +173,7 @@ def test_analysis_processes_run_below_the_worker() -> None:
     settings = Settings(db_url="sqlite:///unused.sqlite", heavy_prewarm=False)
     work = HeavyWork(settings, create_engine("sqlite://"))
     try:
-        pid, nice, policy = asyncio.run(work.run(_own_priority))
+        pid, nice, policy = run_async(work.run(_own_priority))
     finally:
         work.close()
     assert pid != os.getpid()
