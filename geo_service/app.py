@@ -178,7 +178,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
         sys.setswitchinterval(settings.switch_interval_ms / 1000)
         app.state.engine = make_engine(settings)
-        app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_rows)
+        app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_columns)
         app.state.roads = NetworkService(
             settings.network_path, settings.network_max_snap_m, settings.network_search_slots, settings.network_label_k
         )

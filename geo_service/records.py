@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -170,3 +172,18 @@ def describe_error(exc: Exception) -> str:
             for err in exc.errors()
         )
     return str(exc)
+
+
+@dataclass(frozen=True)
+class FacilityColumns:
+    """Facility rows as columns (queries.facilities.open_facility_columns): `batch["name"]` is every row's
+    name, in the rows' order."""
+
+    columns: Mapping[str, Sequence[Any]]
+    size: int
+
+    def __getitem__(self, name: str) -> Sequence[Any]:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return self.size

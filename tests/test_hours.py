@@ -9,6 +9,7 @@ import numpy as np
 
 from geo_service.analysis.hours import OpenState, local_time, parse_hours, state_at
 from geo_service.maps.data import open_states
+from geo_service.records import FacilityColumns
 from geo_service.services.facility_index import build_snapshot
 from geo_service.settings import Settings
 
@@ -67,7 +68,9 @@ def test_aware_times_are_converted_to_local_wall_clock() -> None:
 
 def test_memoised_state_equals_direct_evaluation_for_random_time_sequences() -> None:
     """The snapshot reuses a state until the hours' next change; jumping back and forth must not fool it."""
-    snapshot = build_snapshot([[_row(i, h) for i, h in enumerate(EXPRESSIONS)]], 1, None, "CN", len)
+    rows = [_row(i, h) for i, h in enumerate(EXPRESSIONS)]
+    batch = FacilityColumns({name: [row[name] for row in rows] for name in rows[0]}, len(rows))
+    snapshot = build_snapshot([batch], 1, None, "CN", len)
     rng = np.random.default_rng(11)
     start = datetime(2026, 9, 25)
     for _ in range(3000):

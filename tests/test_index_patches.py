@@ -38,7 +38,7 @@ def engine(empty_engine: Engine) -> Engine:
 
 
 def _service(engine: Engine, **settings: object) -> NearestService[NearestFeatures]:
-    service = NearestService(engine, Settings(db_url=str(engine.url), **settings), NearestFeatures.from_rows)
+    service = NearestService(engine, Settings(db_url=str(engine.url), **settings), NearestFeatures.from_columns)
     service.refresh()
     return service
 

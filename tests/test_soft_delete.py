@@ -28,7 +28,7 @@ def _reads(engine: Engine, filters: q.FacilityFilter = EVERYTHING) -> dict[str, 
             "count": q.count_facilities(conn, filters),
             "grid": sum(r["count"] for r in q.grid_counts(conn, filters, 1.0)),
             "by_district": q.count_by_district(conn, filters),
-            "open": [r["id"] for r in q.open_facilities(conn)],
+            "open": [i for batch in q.open_facility_columns(conn, 100) for i in batch["id"]],
             "points": [r["id"] for r in q.facility_points(conn)],
             "revision": q.data_revision(conn),
         }

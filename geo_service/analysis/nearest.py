@@ -72,7 +72,6 @@ class GeodesicKNN:
         self._lon: list[float]
         self._lat: list[float]
         self._lon, self._lat = as_lists if as_lists is not None else (lon.tolist(), lat.tolist())
-        self._member_list: list[int] = self.members.tolist()
         # sliding-midpoint splits, uncompacted: built ~4x faster than the median tree (an index is rebuilt
         # on every edit) and no slower to query on facility points
         points = unit_vectors(lon[self.members], lat[self.members])
@@ -121,12 +120,12 @@ class GeodesicKNN:
     ) -> tuple[list[Neighbour], bool]:
         """Measure candidates in spherical order; settled once no later candidate can enter the top k."""
         best: list[tuple[float, int, float]] = []
-        inv, lons, lats, members = GEOD.inv, self._lon, self._lat, self._member_list
+        inv, lons, lats, members = GEOD.inv, self._lon, self._lat, self.members
         for chord, row in zip(chords, rows, strict=True):
             lower_bound = chord_to_metres(chord) * (1.0 - SPHERE_ERROR)
             if lower_bound > limit or (len(best) == k and lower_bound > best[-1][0]):
                 return _neighbours(best), True
-            position = members[row]
+            position = int(members[row])
             if accept is not None and not accept(position):
                 continue
             azimuth, _, distance = inv(lon, lat, lons[position], lats[position])

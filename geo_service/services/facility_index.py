@@ -12,6 +12,7 @@ built together off the request path and can never be out of step.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,13 +26,20 @@ from geo_service.analysis.bounds import Bounds, points_bounds, union_bounds
 from geo_service.analysis.columns import IntArray, objects, patched_array
 from geo_service.analysis.hours import OpenState, StateAt, facility_state, parse_hours, state_with_next_change
 from geo_service.analysis.nearest import GeodesicKNN
+from geo_service.queries.facilities import no_facility_columns
+from geo_service.records import FacilityColumns
 
 
 class Patchable(Protocol):
     """What a presenter prepares must follow a patched snapshot: `patched(keep, added, order)` is the
-    presentation of rows `concat(self[keep], added)` rearranged by `order` (see patch_snapshot)."""
+    presentation of rows `concat(self[keep], added)` rearranged by `order` (see patch_snapshot), and be
+    joined from the batches of a full read."""
 
     def patched(self, keep: IntArray, added: Self, order: IntArray) -> Self: ...
+
+    def concatenated(self, parts: Sequence[Self]) -> Self:
+        """The presentation of the rows of `parts` one after the other (a full read in batches)."""
+        ...
 
 
 P = TypeVar("P", bound=Patchable)  # what the presenter prepares from the rows (opaque here)
@@ -55,12 +63,12 @@ class FacilitySnapshot(Generic[P]):
     ids: NDArray[np.int64]  # facility ids, ascending
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
-    kinds: NDArray[np.str_]
+    kinds: NDArray[np.object_]  # the kind code per facility (interned strings: a pointer each)
     truck_spaces: NDArray[np.int64]  # truck parking spaces (0 where none)
     amenity_bits: NDArray[np.int64]  # AMENITY_BIT mask per facility
     amenity_counts: Mapping[str | None, Mapping[int, int]]  # kind → amenity bit → facilities with it
     hours: NDArray[np.object_]  # OpeningHours or None per facility (object arrays patch in C)
-    hours_text: NDArray[np.object_]  # the opening_hours string per facility, as stored (for words)
+    hours_text: NDArray[np.object_]  # the opening_hours string per facility, as stored (interned, for words)
     presented: P  # prepare(rows), by the same positions
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
@@ -104,42 +112,34 @@ class FacilitySnapshot(Generic[P]):
 
 
 def build_snapshot(
-    chunks: Iterable[Sequence[Mapping[Any, Any]]],
+    batches: Iterable[FacilityColumns],
     revision: int,
     district_bounds: Bounds | None,
     holiday_country: str,
-    prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
+    prepare: Callable[[FacilityColumns], P],
     areas: tuple[Bounds, ...] = (),
 ) -> FacilitySnapshot[P]:
-    """Index the rows of queries.facilities.open_facilities, given in id order as one or more chunks
-    (each chunk's rows are turned into columns and may then be freed); `prepare(rows)` becomes
+    """Index the rows of queries.facilities.open_facility_columns, given in id order as one or more
+    batches (each is turned into the index's columns and may then be freed); `prepare(batch)` becomes
     `presented`."""
-    columns: _Columns[P] | None = None
-    for rows in chunks:
-        part = _columns(rows, holiday_country, prepare)
-        if columns is None:
-            columns = part
-        else:
-            everything = np.arange(len(columns.ids) + len(part.ids), dtype=np.intp)
-            columns = _merged(columns, everything[: len(columns.ids)], part, everything)
-    return _assemble(revision, columns or _columns([], holiday_country, prepare), district_bounds, areas)
+    return _assemble(revision, _read(batches, holiday_country, prepare), district_bounds, areas)
 
 
 def patch_snapshot(
     old: FacilitySnapshot[P],
     changed_ids: Collection[int],
-    rows: Sequence[Mapping[Any, Any]],
+    batches: Iterable[FacilityColumns],
     revision: int,
     district_bounds: Bounds | None,
     holiday_country: str,
-    prepare: Callable[[Sequence[Mapping[Any, Any]]], P],
+    prepare: Callable[[FacilityColumns], P],
     areas: tuple[Bounds, ...] = (),
 ) -> FacilitySnapshot[P]:
-    """`old` with the facilities `changed_ids` replaced by `rows` (their current open rows; a changed id
-    without a row was deleted or is no longer open): the snapshot build_snapshot would make from every
-    row, at the cost of the changed rows and the arrays' reindexing instead of reading and preparing
-    every facility again. The KD-trees are rebuilt (vectorised, tens of milliseconds at 186,000)."""
-    added = _columns(rows, holiday_country, prepare)
+    """`old` with the facilities `changed_ids` replaced by the rows of `batches` (their current open rows;
+    a changed id without a row was deleted or is no longer open): the snapshot build_snapshot would make
+    from every row, at the cost of the changed rows and the arrays' reindexing instead of reading and
+    preparing every facility again. The KD-trees are rebuilt (vectorised, tens of milliseconds at 186,000)."""
+    added = _read(batches, holiday_country, prepare)
     keep = np.flatnonzero(~np.isin(old.ids, np.fromiter(changed_ids, dtype=np.int64, count=len(changed_ids))))
     order = np.argsort(np.concatenate((old.ids[keep], added.ids)), kind="stable")
     before = _Columns(
@@ -163,7 +163,7 @@ class _Columns(Generic[P]):
     ids: NDArray[np.int64]
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
-    kinds: NDArray[np.str_]
+    kinds: NDArray[np.object_]
     truck_spaces: NDArray[np.int64]
     amenity_bits: NDArray[np.int64]
     hours: NDArray[np.object_]
@@ -190,20 +190,49 @@ def _merged(before: _Columns[P], keep: IntArray, added: _Columns[P], order: IntA
     )
 
 
-def _columns(
-    rows: Sequence[Mapping[Any, Any]], holiday_country: str, prepare: Callable[[Sequence[Mapping[Any, Any]]], P]
+def _read(
+    batches: Iterable[FacilityColumns], holiday_country: str, prepare: Callable[[FacilityColumns], P]
 ) -> _Columns[P]:
+    """The index's columns of every batch, in order: each batch is turned into columns as it arrives
+    (small batches free their row objects before the next arrive, see Settings.index_read_chunk_rows),
+    then the parts are joined once."""
+    parts = [_columns(batch, holiday_country, prepare) for batch in batches]
+    if not parts:
+        return _columns(no_facility_columns(), holiday_country, prepare)
+    if len(parts) == 1:
+        return parts[0]
     return _Columns(
-        ids=np.array([row["id"] for row in rows], dtype=np.int64),
-        lon=np.array([row["lon"] for row in rows], dtype=np.float64),
-        lat=np.array([row["lat"] for row in rows], dtype=np.float64),
-        kinds=np.array([row["kind"] for row in rows], dtype=np.str_),
-        truck_spaces=np.array([row["truck_parking_spaces"] or 0 for row in rows], dtype=np.int64),
-        amenity_bits=np.array([amenity_mask(row["amenities"] or []) for row in rows], dtype=np.int64),
-        hours=objects(parse_hours(row["opening_hours"], holiday_country) for row in rows),
-        hours_text=objects(row["opening_hours"] for row in rows),
-        presented=prepare(rows),
+        ids=np.concatenate([part.ids for part in parts]),
+        lon=np.concatenate([part.lon for part in parts]),
+        lat=np.concatenate([part.lat for part in parts]),
+        kinds=np.concatenate([part.kinds for part in parts]),
+        truck_spaces=np.concatenate([part.truck_spaces for part in parts]),
+        amenity_bits=np.concatenate([part.amenity_bits for part in parts]),
+        hours=np.concatenate([part.hours for part in parts]),
+        hours_text=np.concatenate([part.hours_text for part in parts]),
+        presented=parts[0].presented.concatenated([part.presented for part in parts]),
     )
+
+
+def _columns(batch: FacilityColumns, holiday_country: str, prepare: Callable[[FacilityColumns], P]) -> _Columns[P]:
+    hours = batch["opening_hours"]
+    return _Columns(
+        ids=np.array(batch["id"], dtype=np.int64),
+        lon=np.array(batch["lon"], dtype=np.float64),
+        lat=np.array(batch["lat"], dtype=np.float64),
+        kinds=objects(map(sys.intern, batch["kind"])),
+        truck_spaces=np.array([spaces or 0 for spaces in batch["truck_parking_spaces"]], dtype=np.int64),
+        amenity_bits=np.array([amenity_mask(codes or []) for codes in batch["amenities"]], dtype=np.int64),
+        hours=objects(parse_hours(text, holiday_country) for text in hours),
+        hours_text=objects(map(_interned, hours)),
+        presented=prepare(batch),
+    )
+
+
+def _interned(text: str | None) -> str | None:
+    """One string object per distinct value: a string kept from each row would keep the memory of the
+    rows read around it (the allocator frees a page only when all of it is free), ~100 MB at 186,000."""
+    return None if text is None else sys.intern(text)
 
 
 def _assemble(

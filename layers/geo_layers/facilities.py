@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -14,46 +14,98 @@ from numpy.typing import NDArray
 
 from geo_layers.navigation import TravelMode, encode_label, format_point, navigation_links_json
 from geo_service import vocab
-from geo_service.analysis.columns import objects, patched_array
+from geo_service.analysis.columns import CodedColumn, PackedBytes, patched_array
+from geo_service.records import FacilityColumns
 
-_COPIED = (
+# the columns whose values differ from facility to facility, in the order _own_properties takes them
+_OWN = (
+    "id",
     "code",
-    "kind",
     "name",
     "address",
-    "township",
-    "opening_hours",
-    "access_method",
     "host_org",
-    "host_type",
     "phone",
-    "status",
     "area_m2",
     "truck_parking_spaces",
     "details",
+    "last_verified_at",
+    "open_reports",
 )
+
+
+def _own_properties(
+    facility_id: int,
+    code: str,
+    name: str,
+    address: str | None,
+    host_org: str | None,
+    phone: str | None,
+    area_m2: float | None,
+    truck_parking_spaces: int | None,
+    details: dict[str, Any] | None,
+    last_verified_at: date | str | None,
+    open_reports: int | None,
+) -> dict[str, Any]:
+    """The properties that differ from facility to facility (see _SHARED for the rest)."""
+    return {
+        "id": facility_id,
+        "code": code,
+        "name": name,
+        "address": address,
+        "host_org": host_org,
+        "phone": phone,
+        "area_m2": area_m2,
+        "truck_parking_spaces": truck_parking_spaces,
+        "details": details,
+        "last_verified_at": last_verified_at.isoformat() if isinstance(last_verified_at, date) else last_verified_at,
+        "open_reports": int(open_reports or 0),  # problem reports waiting for the district's editors
+    }
+
+
+def _sample_properties(is_sample: bool | int) -> dict[str, Any]:
+    """Sample rows carry the synthetic label."""
+    return {"is_sample": True, "sample_label": vocab.SAMPLE_LABEL} if is_sample else {"is_sample": False}
+
+
+def _access_properties(access: str | None) -> dict[str, Any]:
+    return {"access_method": access, "access_method_label": vocab.ACCESS_METHODS.get(access or "", None)}
+
+
+# Properties that many facilities share, by group: (the group's columns, its properties from their values).
+_SHARED: tuple[tuple[tuple[str, ...], Callable[..., dict[str, Any]]], ...] = (
+    (("kind",), lambda kind: {"kind": kind, "kind_label": vocab.KINDS.get(kind, kind)}),
+    (("district", "district_adcode"), lambda district, adcode: {"district": district, "district_code": adcode}),
+    (("township",), lambda township: {"township": township}),
+    (("opening_hours",), lambda hours: {"opening_hours": hours}),
+    (("access_method",), _access_properties),
+    (("host_type",), lambda host_type: {"host_type": host_type}),
+    (("status",), lambda status: {"status": status}),
+    (("is_sample",), _sample_properties),
+)
+_AMENITY_CODES = tuple(vocab.AMENITIES)
+_AMENITY_NUMBER = {code: number for number, code in enumerate(_AMENITY_CODES)}
+
+
+def _amenity_properties(codes: Sequence[str]) -> dict[str, Any]:
+    return {"amenities": list(codes), "amenity_labels": [vocab.AMENITIES.get(code, code) for code in codes]}
+
+
+def facility_properties(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties of one facility row, as README "API" lists them."""
+    properties = _own_properties(*(row[name] for name in _OWN))
+    for names, shared in _SHARED:
+        properties.update(shared(*(row[name] for name in names)))
+    properties.update(_amenity_properties(row["amenities"] or ()))
+    return properties
 
 
 def facility_feature(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A GeoJSON Feature for one facility row (lon/lat in WGS-84); sample rows carry the synthetic label."""
-    props: dict[str, Any] = {"id": row["id"], **{key: row[key] for key in _COPIED}}
-    props["kind_label"] = vocab.KINDS.get(row["kind"], row["kind"])
-    props["district"] = row["district"]
-    props["district_code"] = row["district_adcode"]
-    props["amenities"] = list(row["amenities"] or [])
-    props["amenity_labels"] = [vocab.AMENITIES.get(code, code) for code in props["amenities"]]
-    props["access_method_label"] = vocab.ACCESS_METHODS.get(row["access_method"] or "", None)
-    verified = row["last_verified_at"]
-    props["last_verified_at"] = verified.isoformat() if isinstance(verified, date) else verified
-    props["open_reports"] = int(row["open_reports"] or 0)  # problem reports waiting for the district's editors
-    props["is_sample"] = bool(row["is_sample"])
-    if props["is_sample"]:
-        props["sample_label"] = vocab.SAMPLE_LABEL
     return {
         "type": "Feature",
         "id": row["id"],
         "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-        "properties": props,
+        "properties": facility_properties(row),
     }
 
 
@@ -63,38 +115,72 @@ def feature_collection(features: Iterable[dict[str, Any]], **members: Any) -> di
 
 
 class NearestFeatures:
-    """The nearest answer's features, serialised once per facility when the index is built.
+    """The nearest answer's features, built from compact columns for the few facilities answered.
 
-    The nearest endpoint answers thousands of requests a second, so the static part of every feature
-    (properties, geometry, the percent-encoded name and formatted position the deep links need) is
-    prepared once, off the request path, and `complete` closes one feature with the per-query values by
-    splicing bytes. Positions are those of the rows given to `from_rows` (the nearest index's positions).
-    """
+    The nearest endpoint answers thousands of requests a second over up to 186,000 facilities held by
+    every worker, so what a feature says is prepared once, off the request path, in the form that costs
+    least to hold and to splice: the properties that differ per facility as one JSON fragment each, packed
+    in one buffer, those that many share (kind, district, hours …) as a code into a table of fragments,
+    and the amenities, in the order stored, as one byte per amenity (their vocabulary numbers: ~84,000
+    distinct lists in the national set, each ~300 bytes of JSON). `complete` joins one feature's
+    fragments and adds the per-query values. Positions are those of the rows given to `from_columns` (the
+    nearest index's positions)."""
 
-    __slots__ = ("_labels", "_points", "_prefixes")
+    __slots__ = ("_amenities", "_ids", "_lat", "_lon", "_names", "_own", "_shared")
 
-    def __init__(self, prefixes: NDArray[np.object_], labels: NDArray[np.object_], points: NDArray[np.object_]):
-        """Object arrays by position: feature bytes, encoded labels and (lon, lat) text pairs."""
-        self._prefixes, self._labels, self._points = prefixes, labels, points
+    def __init__(
+        self,
+        ids: NDArray[np.int64],
+        position: tuple[NDArray[np.float64], NDArray[np.float64]],
+        names: PackedBytes,
+        own: PackedBytes,
+        shared: tuple[CodedColumn, ...],
+        amenities: PackedBytes,
+    ) -> None:
+        """Columns by position: ids, (lon, lat), UTF-8 names (for the deep links' labels), the own
+        properties' JSON, one coded column of JSON per group of _SHARED and the amenities' numbers."""
+        self._ids, (self._lon, self._lat), self._names = ids, position, names
+        self._own, self._shared, self._amenities = own, shared, amenities
 
     @classmethod
-    def from_rows(cls, rows: Sequence[Mapping[Any, Any]]) -> NearestFeatures:
-        """Prepare the features of facility rows (the columns of queries.facilities.FACILITY_COLUMNS)."""
+    def from_columns(cls, batch: FacilityColumns) -> NearestFeatures:
+        """Prepare the features of a batch of facility rows (queries.facilities.open_facility_columns)."""
         return cls(
-            objects(_open_feature(facility_feature(row)) for row in rows),
-            objects(encode_label(row["name"]) for row in rows),
-            objects(format_point(row["lon"], row["lat"]) for row in rows),
+            np.array(batch["id"], dtype=np.int64),
+            (np.array(batch["lon"], dtype=np.float64), np.array(batch["lat"], dtype=np.float64)),
+            PackedBytes.of(name.encode() for name in batch["name"]),
+            PackedBytes.of(_members(_own_properties(*values)) for values in _zipped(batch, _OWN)),
+            tuple(
+                CodedColumn.of(list(_zipped(batch, names)), partial(_shared_members, shared))
+                for names, shared in _SHARED
+            ),
+            PackedBytes.of(bytes(_AMENITY_NUMBER[code] for code in codes or ()) for codes in batch["amenities"]),
         )
 
     def __len__(self) -> int:
-        return len(self._prefixes)
+        return len(self._ids)
 
     def patched(self, keep: NDArray[np.intp], added: NearestFeatures, order: NDArray[np.intp]) -> NearestFeatures:
         """The features after an index patch (services.facility_index.patch_snapshot)."""
         return NearestFeatures(
-            patched_array(self._prefixes, keep, added._prefixes, order),
-            patched_array(self._labels, keep, added._labels, order),
-            patched_array(self._points, keep, added._points, order),
+            patched_array(self._ids, keep, added._ids, order),
+            (patched_array(self._lon, keep, added._lon, order), patched_array(self._lat, keep, added._lat, order)),
+            self._names.patched(keep, added._names, order),
+            self._own.patched(keep, added._own, order),
+            tuple(mine.patched(keep, theirs, order) for mine, theirs in zip(self._shared, added._shared, strict=True)),
+            self._amenities.patched(keep, added._amenities, order),
+        )
+
+    @staticmethod
+    def concatenated(parts: Sequence[NearestFeatures]) -> NearestFeatures:
+        """The features of `parts` one after the other (the batches of a full read)."""
+        return NearestFeatures(
+            np.concatenate([part._ids for part in parts]),
+            (np.concatenate([part._lon for part in parts]), np.concatenate([part._lat for part in parts])),
+            PackedBytes.concatenated([part._names for part in parts]),
+            PackedBytes.concatenated([part._own for part in parts]),
+            tuple(CodedColumn.concatenated(group) for group in zip(*(part._shared for part in parts), strict=True)),
+            PackedBytes.concatenated([part._amenities for part in parts]),
         )
 
     def complete(
@@ -119,7 +205,10 @@ class NearestFeatures:
         state_text, changes_at) when asked; formatted directly: `open_state` is one of open/closed/unknown
         and the links are URL-safe, so the only values formatted are finite floats (or null) and the words
         (JSON-encoded)."""
-        links = navigation_links_json(self._points[position], self._labels[position], mode=mode, app=app, origin=origin)
+        lon, lat = float(self._lon[position]), float(self._lat[position])
+        links = navigation_links_json(
+            format_point(lon, lat), _label(self._names[position]), mode=mode, app=app, origin=origin
+        )
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
         by_road = (
             ""
@@ -136,7 +225,39 @@ class NearestFeatures:
             f'{by_road},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
-        return self._prefixes[position] + extra.encode()
+        head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
+            self._ids[position],
+            orjson.dumps((lon, lat)),
+        )
+        shared = b",".join([column[position] for column in self._shared])
+        amenities = _amenities_json(self._amenities[position])
+        return b"%b%b,%b,%b%b" % (head, self._own[position], shared, amenities, extra.encode())
+
+
+def _zipped(batch: FacilityColumns, names: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
+    """The values of columns `names`, row by row."""
+    return zip(*(batch[name] for name in names), strict=True)
+
+
+def _shared_members(shared: Callable[..., dict[str, Any]], values: tuple[Any, ...]) -> bytes:
+    return _members(shared(*values))
+
+
+def _members(properties: dict[str, Any]) -> bytes:
+    """The members of a JSON object, without its braces (fragments of one properties object)."""
+    return orjson.dumps(properties)[1:-1]
+
+
+@lru_cache(maxsize=4096)
+def _amenities_json(numbers: bytes) -> bytes:
+    """The amenities members of a feature from their vocabulary numbers (few lists answer most queries)."""
+    return _members(_amenity_properties([_AMENITY_CODES[number] for number in numbers]))
+
+
+@lru_cache(maxsize=16_384)
+def _label(name: bytes) -> str:
+    """encode_label of a packed name: the facilities answered most often are encoded once."""
+    return encode_label(name.decode())
 
 
 @lru_cache(maxsize=8192)
@@ -150,14 +271,6 @@ def _words_json(hours_text: str, state_text: str, changes_at: str | None) -> str
 def _number(value: float) -> str:
     """One decimal, or null for NaN (a value that could not be measured)."""
     return "null" if math.isnan(value) else f"{value:.1f}"
-
-
-def _open_feature(feature: dict[str, Any]) -> bytes:
-    """A feature as JSON bytes, open at the end of its (non-empty) properties object."""
-    encoded = orjson.dumps(feature)
-    if not encoded.endswith(b"}}") or not feature["properties"]:
-        raise ValueError("the feature must end with a non-empty properties object")
-    return encoded[:-2]
 
 
 def collection_bytes(features: list[bytes], members: dict[str, Any]) -> bytes:

@@ -234,7 +234,7 @@ def corridor_section(workdir: Path, runs: int) -> None:
     with fresh_database("postgis", workdir, national=True) as db_url:
         settings = Settings(db_url=db_url)
         engine = make_engine(settings)
-        service = NearestService(engine, settings, NearestFeatures.from_rows)
+        service = NearestService(engine, settings, NearestFeatures.from_columns)
         service.refresh()
         ours = []
         for _ in range(runs):
