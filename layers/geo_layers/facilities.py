@@ -210,28 +210,43 @@ class NearestFeatures:
             format_point(lon, lat), _label(self._names[position]), mode=mode, app=app, origin=origin
         )
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
-        by_road = (
-            ""
-            if road is None
-            else (f',"network_distance_m":{road[0]:.1f},"travel_time_s":{road[1]:.1f},"snap_distance_m":{road[2]:.1f}')
-        )
-        if along is not None:  # side is "left" or "right": formatted as is
-            by_road += f',"along_m":{along[0]:.1f},"offset_m":{along[1]:.1f},"side":"{along[2]}"'
-        if detour is not None:
-            by_road += f',"detour_m":{_number(detour[0])},"detour_s":{_number(detour[1])}'
-        if words is not None:
-            by_road += _words_json(*words)
+        optional = _optional_members(road, along, detour, words)
         extra = (
-            f'{by_road},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
+            f'{optional},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
+        return self._stored(position, lon, lat) + extra.encode()
+
+    def _stored(self, position: int, lon: float, lat: float) -> bytes:
+        """The feature at `position` up to the end of its stored properties (the object left open)."""
         head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
             self._ids[position],
             orjson.dumps((lon, lat)),
         )
         shared = b",".join([column[position] for column in self._shared])
         amenities = _amenities_json(self._amenities[position])
-        return b"%b%b,%b,%b%b" % (head, self._own[position], shared, amenities, extra.encode())
+        return b"%b%b,%b,%b" % (head, self._own[position], shared, amenities)
+
+
+def _optional_members(
+    road: tuple[float, float, float] | None,
+    along: tuple[float, float, str] | None,
+    detour: tuple[float, float] | None,
+    words: tuple[str, str, str | None] | None,
+) -> str:
+    """The members of NearestFeatures.complete's optional values, each with its leading comma."""
+    members = (
+        ""
+        if road is None
+        else (f',"network_distance_m":{road[0]:.1f},"travel_time_s":{road[1]:.1f},"snap_distance_m":{road[2]:.1f}')
+    )
+    if along is not None:  # side is "left" or "right": formatted as is
+        members += f',"along_m":{along[0]:.1f},"offset_m":{along[1]:.1f},"side":"{along[2]}"'
+    if detour is not None:
+        members += f',"detour_m":{_number(detour[0])},"detour_s":{_number(detour[1])}'
+    if words is not None:
+        members += _words_json(*words)
+    return members
 
 
 def _zipped(batch: FacilityColumns, names: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
