@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from geo_service.analysis import road_profiles
+from geo_service.analysis import road_graph, road_profiles
 from geo_service.analysis.road_graph import RoadGraph
 from geo_service.cli_support import console, steps
 from geo_service.services import network_build
@@ -50,4 +50,4 @@ def build(
             graphs[name] = graph
         meta = network_build.build_meta(extract)
         runner.run("write", lambda: network_build.write(target, meta, graphs), lambda path: f"{path}")
-    console.print(f"road data {network_build.OSM_CREDIT}")
+    console.print(f"road data {road_graph.OSM_CREDIT}")

@@ -1,4 +1,5 @@
-"""SpatiaLite, shapely and GeoPackage writing coexist in one process, in the order the CLI uses them.
+"""SpatiaLite, shapely and GeoPackage writing coexist in one process, in the order the CLI uses them; a
+worker loads the heavy native libraries only when it needs them.
 
 Runs in a fresh interpreter: the crash this guards against depends on which native library is loaded
 first, which a long-lived test process has already decided."""
@@ -31,3 +32,21 @@ def test_spatialite_then_geopackage_in_one_process(tmp_path: Path) -> None:
         [sys.executable, "-c", SCRIPT, str(tmp_path / "db.sqlite")], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
+
+
+LEAN_SCRIPT = """
+import sys
+import geo_service.app
+from geo_service.db.engine import make_engine
+from geo_service.settings import Settings
+make_engine(Settings(db_url="postgresql+psycopg://geo@127.0.0.1:1/none"))  # never connects
+print(" ".join(sorted(name for name in ("numba", "pyogrio") if name in sys.modules)))
+"""
+
+
+def test_a_postgis_worker_without_a_road_network_loads_neither_numba_nor_gdal() -> None:
+    """numba (the road search) and GDAL (uploads and exports in GIS formats) cost a worker ~85 MB; they
+    are imported when a road network is loaded or such a file is read or written, not at start."""
+    result = subprocess.run([sys.executable, "-c", LEAN_SCRIPT], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == ""

@@ -16,7 +16,7 @@ every reached node and every reached stretch of road.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import shapely
@@ -24,7 +24,9 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from geo_service.analysis.network import RoadIndex
+if TYPE_CHECKING:  # the road search module loads numba; a worker imports it with a network only
+    from geo_service.analysis.network import RoadIndex
+
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]

@@ -20,6 +20,9 @@ from pyproj import Geod
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+OSM_CREDIT = "© OpenStreetMap contributors (ODbL)"  # the road data's licence, shown wherever it is used
+OSM_CREDIT_ZH = "道路数据 © OpenStreetMap 贡献者（ODbL 许可）"
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _GEOD = Geod(ellps="WGS84")

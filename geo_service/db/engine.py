@@ -25,9 +25,10 @@ from typing import Any
 
 # Native load order matters: shapely's and pyogrio's bundled GEOS/GDAL/SQLite must be in the process
 # before mod_spatialite pulls in the system libgeos/libsqlite3, or later shapely or GeoPackage calls
-# crash the process (GEOSException "WKB output dimension", then "free(): invalid pointer").
-# tests/test_native_load_order.py guards this.
-import pyogrio  # noqa: F401
+# crash the process (GEOSException "WKB output dimension", then "free(): invalid pointer"; GDAL loaded
+# after SpatiaLite segfaults on its first GeoPackage). shapely is imported here, GDAL (pyogrio, ~35 MB
+# a process) by the SpatiaLite engine, so a PostGIS worker loads it only when an upload or export needs
+# it. tests/test_native_load_order.py guards this.
 import shapely  # noqa: F401
 import sqlean
 from sqlalchemy import Engine, create_engine, event
@@ -47,6 +48,8 @@ def make_engine(settings: Settings) -> Engine:
 
 
 def _spatialite_engine(settings: Settings) -> Engine:
+    import pyogrio  # noqa: F401  (before any connection loads mod_spatialite: see the imports above)
+
     path = settings.db_url.split("///", 1)[-1]
     in_file = bool(path) and path != ":memory:"  # an in-memory database has one connection per thread, no pool
     if in_file:

@@ -10,8 +10,6 @@ from geo_service.interchange.detect import detect_format
 from geo_service.interchange.limits import UploadLimits, check_body_size
 from geo_service.interchange.read_csv import read_csv
 from geo_service.interchange.read_geojson import read_geojson
-from geo_service.interchange.read_ogr import read_gpkg, read_kml, read_shapefile_zip
-from geo_service.interchange.read_xlsx import read_xlsx
 from geo_service.interchange.tables import RawTable
 
 
@@ -21,15 +19,22 @@ def read_upload(file_name: str, data: bytes, limits: UploadLimits, *, layer: str
 
     Raises PayloadTooLarge (413), UnsupportedFile (415) or InvalidFile (422); never anything else for
     any input bytes.
+
+    The XLSX and GDAL readers are imported when their format first comes (openpyxl and GDAL cost a
+    serving worker ~45 MB that most never use).
     """
     check_body_size(len(data), limits)
     fmt = detect_format(file_name, data)
     if fmt == "csv":
         return read_csv(data, limits)
     if fmt == "xlsx":
+        from geo_service.interchange.read_xlsx import read_xlsx
+
         return read_xlsx(data, limits, sheet=layer)
     if fmt == "geojson":
         return read_geojson(data, limits)
+    from geo_service.interchange.read_ogr import read_gpkg, read_kml, read_shapefile_zip
+
     if fmt == "gpkg":
         return read_gpkg(data, limits, layer=layer)
     if fmt == "shapefile":

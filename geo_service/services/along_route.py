@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Generic, Literal
+from typing import TYPE_CHECKING, Generic, Literal
 
 import numpy as np
 from geojson_pydantic import LineString
@@ -26,7 +26,6 @@ from geo_service import vocab
 from geo_service.analysis import corridor
 from geo_service.analysis.crs import CoordSystem
 from geo_service.analysis.hours import OpenState, local_time
-from geo_service.analysis.network import RoadIndex, detours
 from geo_service.errors import DatabaseUnavailable, InvalidParameter
 from geo_service.moments import Moment
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
@@ -34,6 +33,9 @@ from geo_service.services.nearest import NearestService
 from geo_service.services.network import NetworkInfo, NetworkService
 from geo_service.services.route_input import RouteFormat, check_length, read_route
 from geo_service.services.validation import check_codes
+
+if TYPE_CHECKING:  # the road search module loads numba; a worker imports it with a network only
+    from geo_service.analysis.network import RoadIndex
 
 
 class AlongRouteSpec(BaseModel):
@@ -176,6 +178,8 @@ def _with_detours(
     """The hits with their detours; NaN for a station or foot farther than the snap distance from a road."""
     if not hits:
         return hits
+    from geo_service.analysis.network import detours  # loaded with the network (services.network)
+
     targets = roads.facility_targets(profile, snapshot.revision, snapshot.lon, snapshot.lat)
     positions = np.array([hit.position for hit in hits], dtype=np.int64)
     feet = index.attach(index.snap(np.array([h.foot[0] for h in hits]), np.array([h.foot[1] for h in hits])))

@@ -12,15 +12,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from geo_service.analysis import road_graph
-from geo_service.analysis.network import RoadIndex, Targets, labels_for
-from geo_service.analysis.road_labels import NodeLabels
+from geo_service.analysis.road_graph import OSM_CREDIT
 from geo_service.errors import InvalidParameter
-from geo_service.services.network_build import OSM_CREDIT
+
+if TYPE_CHECKING:  # the road search is compiled by numba (~50 MB a process): imported with a network only
+    from geo_service.analysis.network import RoadIndex, Targets
+    from geo_service.analysis.road_labels import NodeLabels
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,8 @@ class NetworkService:
         except (OSError, ValueError, KeyError) as exc:  # a foreign or damaged file: keep what we have
             log.warning("road network %s not loaded: %s", self.path, exc)
             return False
+        from geo_service.analysis.network import RoadIndex  # a worker without a network never needs numba
+
         meta = stored.meta
         info = NetworkInfo(str(self.path), str(meta["source"]), str(meta["built_at"]), tuple(stored.graphs))
         indexes = {name: RoadIndex(graph, self.search_slots) for name, graph in stored.graphs.items()}
@@ -120,6 +125,8 @@ class NetworkService:
         loaded = self._loaded
         if loaded is None or self.label_k <= 0 or len(lon) == 0:
             return 0
+        from geo_service.analysis.network import labels_for  # loaded with the network (see refresh)
+
         built = 0
         for profile, index in loaded.indexes.items():
             found = self.facility_targets(profile, revision, lon, lat)

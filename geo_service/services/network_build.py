@@ -18,10 +18,9 @@ import pandas as pd
 
 from geo_service.analysis import road_graph, road_profiles
 from geo_service.analysis.metric import ZONE_WIDTH_DEG
+from geo_service.analysis.road_graph import OSM_CREDIT
 from geo_service.errors import DataFileError, InvalidParameter
 
-OSM_CREDIT = "© OpenStreetMap contributors (ODbL)"
-OSM_CREDIT_ZH = "道路数据 © OpenStreetMap 贡献者（ODbL 许可）"
 _TAGS = ["hgv", "junction", "oneway:bicycle", "vehicle"]
 
 

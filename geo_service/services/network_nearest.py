@@ -21,7 +21,6 @@ from pyproj import Geod
 
 from geo_service import vocab
 from geo_service.analysis.hours import OpenState
-from geo_service.analysis.network import nearest_by_road, nearest_from_labels
 from geo_service.errors import InvalidParameter
 from geo_service.services.facility_index import FacilitySnapshot, P, amenity_mask
 from geo_service.services.nearest import Located, NearestHit, NearestQuery, NearestService
@@ -65,6 +64,8 @@ def find_by_road(
     RoadSearchNeeded says a search must run (the caller moves it to a thread)."""
     at = nearest.locate(query)
     info, index = roads.index(profile)
+    from geo_service.analysis.network import nearest_by_road, nearest_from_labels  # loaded with the network
+
     settings = nearest.settings
     cap = settings.network_max_distance_m if query.max_distance_m is None else query.max_distance_m
     if cap > settings.network_max_distance_m:

@@ -17,7 +17,7 @@ district. Every answer states the metric, the profile, the budget and the OSM cr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import shapely
@@ -27,13 +27,15 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.analysis.coverage import AreaCoverage, area_coverage
 from geo_service.analysis.metric import FloatArray, MetricFrame
-from geo_service.analysis.network import RoadIndex
 from geo_service.analysis.network_coverage import Cost, RoadCoverage, cover, nearest_nodes, service_area
+from geo_service.analysis.road_graph import OSM_CREDIT_ZH
 from geo_service.errors import InvalidParameter
 from geo_service.services.network import NetworkInfo, NetworkService
-from geo_service.services.network_build import OSM_CREDIT_ZH
 from geo_service.services.study_area import RadiusChoice
 from geo_service.settings import Settings
+
+if TYPE_CHECKING:  # the road search module loads numba; a worker imports it with a network only
+    from geo_service.analysis.network import RoadIndex
 
 IntArray = NDArray[np.int64]
 Metric = Literal["straight", "network"]
