@@ -59,23 +59,30 @@ def _unit_vector(lon: float, lat: float) -> tuple[float, float, float]:
 class GeodesicKNN:
     """k-nearest by WGS-84 geodesic distance among `members` (positions into lon/lat)."""
 
-    def __init__(
-        self,
-        lon: NDArray[np.float64],
-        lat: NDArray[np.float64],
-        members: IntArray,
-        as_lists: tuple[list[float], list[float]] | None = None,
-    ) -> None:
-        """`as_lists` are lon and lat as Python lists (the scalar geodesic calls want floats), when the
-        caller already has them: several indexes over the same points then share one copy."""
+    def __init__(self, lon: NDArray[np.float64], lat: NDArray[np.float64], members: IntArray) -> None:
+        """lon and lat are kept by reference, not copied: several indexes over the same points (one per
+        kind) share them. They stay arrays: Python lists of them would cost ~11 MB at 186,000 points
+        and ~7 ms of held interpreter lock per rebuild, to save well under a microsecond a query."""
         self.members = np.asarray(members, dtype=np.intp)
-        self._lon: list[float]
-        self._lat: list[float]
-        self._lon, self._lat = as_lists if as_lists is not None else (lon.tolist(), lat.tolist())
+        self._lon, self._lat = lon, lat
+        self._rows = self.members  # the position of each row of the tree
+        self._only: NDArray[np.bool_] | None = None  # by position: a member (when the tree holds others too)
         # sliding-midpoint splits, uncompacted: built ~4x faster than the median tree (an index is rebuilt
         # on every edit) and no slower to query on facility points
         points = unit_vectors(lon[self.members], lat[self.members])
         self.tree = cKDTree(points, balanced_tree=False, compact_nodes=False) if len(self.members) else None
+
+    @classmethod
+    def sharing(cls, wider: GeodesicKNN, members: IntArray) -> GeodesicKNN:
+        """The index of `members` (a subset of wider's) searching wider's tree and skipping the others:
+        for a subset that is most of the wider set (the stations among all facilities), its own tree
+        would double the memory and the rebuild on every edit and skip little. Cheap to make."""
+        index = cls.__new__(cls)
+        index.members = np.asarray(members, dtype=np.intp)
+        index._lon, index._lat, index._rows, index.tree = wider._lon, wider._lat, wider._rows, wider.tree
+        index._only = np.zeros(len(wider._lon), dtype=np.bool_)
+        index._only[index.members] = True
+        return index
 
     def __len__(self) -> int:
         return len(self.members)
@@ -95,18 +102,19 @@ class GeodesicKNN:
         `accept` filters positions (amenities, open now, …); `first_guess` is how many tree candidates
         to start with when the caller expects the filter to reject many.
         """
-        if self.tree is None or k <= 0:
+        if self.tree is None or k <= 0 or not len(self):
             return []
         query = _unit_vector(lon, lat)
-        wanted = min(len(self), first_guess or k + 4)
+        in_tree = len(self._rows)
+        wanted = min(in_tree, math.ceil((first_guess or k + 4) * in_tree / len(self)))
         limit = math.inf if max_distance_m is None else max_distance_m
         while True:
             chords, rows = self.tree.query(query, k=wanted)
             chords, rows = np.atleast_1d(chords).tolist(), np.atleast_1d(rows).tolist()
             best, settled = self._scan(lon, lat, k, chords, rows, accept, limit)
-            if settled or wanted >= len(self):
+            if settled or wanted >= in_tree:
                 return best
-            wanted = min(len(self), wanted * 4)
+            wanted = min(in_tree, wanted * 4)
 
     def _scan(
         self,
@@ -120,15 +128,15 @@ class GeodesicKNN:
     ) -> tuple[list[Neighbour], bool]:
         """Measure candidates in spherical order; settled once no later candidate can enter the top k."""
         best: list[tuple[float, int, float]] = []
-        inv, lons, lats, members = GEOD.inv, self._lon, self._lat, self.members
+        inv, lons, lats, rows_at, only = GEOD.inv, self._lon, self._lat, self._rows, self._only
         for chord, row in zip(chords, rows, strict=True):
             lower_bound = chord_to_metres(chord) * (1.0 - SPHERE_ERROR)
             if lower_bound > limit or (len(best) == k and lower_bound > best[-1][0]):
                 return _neighbours(best), True
-            position = int(members[row])
-            if accept is not None and not accept(position):
+            position = int(rows_at[row])
+            if (only is not None and not only[position]) or (accept is not None and not accept(position)):
                 continue
-            azimuth, _, distance = inv(lon, lat, lons[position], lats[position])
+            azimuth, _, distance = inv(lon, lat, float(lons[position]), float(lats[position]))
             if distance <= limit and (len(best) < k or (distance, position) < best[-1][:2]):
                 bisect.insort(best, (distance, position, azimuth))
                 del best[k:]

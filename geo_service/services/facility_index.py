@@ -42,6 +42,7 @@ class Patchable(Protocol):
         ...
 
 
+OWN_TREE_BELOW = 0.5  # a kind with fewer facilities than this share of all gets a KD-tree of its own
 P = TypeVar("P", bound=Patchable)  # what the presenter prepares from the rows (opaque here)
 _Memo = tuple[OpenState, datetime, datetime | None, StateAt | None]
 AMENITY_BIT: dict[str, int] = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
@@ -240,10 +241,12 @@ def _assemble(
 ) -> FacilitySnapshot[P]:
     lon, lat, kinds = columns.lon, columns.lat, columns.kinds
     positions = np.arange(len(lon), dtype=np.intp)
-    as_lists = (lon.tolist(), lat.tolist())
-    by_kind: dict[str | None, GeodesicKNN] = {None: GeodesicKNN(lon, lat, positions, as_lists)}
+    everything = GeodesicKNN(lon, lat, positions)
+    by_kind: dict[str | None, GeodesicKNN] = {None: everything}
     for kind in vocab.KINDS:
-        by_kind[kind] = GeodesicKNN(lon, lat, positions[kinds == kind], as_lists)
+        members = positions[kinds == kind]
+        shared = len(members) > OWN_TREE_BELOW * len(positions)
+        by_kind[kind] = GeodesicKNN.sharing(everything, members) if shared else GeodesicKNN(lon, lat, members)
     return FacilitySnapshot(
         revision=revision,
         ids=columns.ids,
