@@ -28,7 +28,10 @@ COPY_BYTES = 1 << 22  # bytes copied per GIL hold when a packed column is patche
 def patched_array(before: NDArray[Any], keep: IntArray, added: NDArray[Any], order: IntArray) -> NDArray[Any]:
     """`concat(before[keep], added)[order]` for an array, gathered straight from the two sources in
     slices with a thread switch between them: a patch runs beside the event loop's thread, and one
-    gather of 186,000 objects would hold the GIL for 10–50 ms (every nearest request waiting)."""
+    gather of 186,000 objects would hold the GIL for 10–50 ms (every nearest request waiting).
+    Numbers are gathered at once: no references to count, ~0.5 ms at 186,000 (slices cost 3× that)."""
+    if before.dtype != object and added.dtype != object:
+        return np.concatenate((before[keep], added))[order]
     merged = np.empty(len(order), dtype=np.result_type(before, added))
     kept = len(keep)
     for start in range(0, len(order), SLICE):
