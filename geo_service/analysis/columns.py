@@ -126,15 +126,8 @@ class CodedColumn:
     def of(cls, keys: Sequence[Hashable], encode: Callable[[Any], bytes]) -> CodedColumn:
         """The column of `keys`, its table `encode(key)` for each distinct key."""
         known: dict[Hashable, int] = {}
-        table: list[bytes] = []
-        codes = np.empty(len(keys), dtype=np.uint32)
-        for position, key in enumerate(keys):
-            code = known.get(key)
-            if code is None:
-                code = known[key] = len(table)
-                table.append(encode(key))
-            codes[position] = code
-        return cls(codes, tuple(table))
+        codes = [known.setdefault(key, len(known)) for key in keys]  # a new key gets the next code
+        return cls(np.array(codes, dtype=np.uint32), tuple(encode(key) for key in known))
 
     @classmethod
     def concatenated(cls, parts: Sequence[CodedColumn]) -> CodedColumn:

@@ -154,7 +154,7 @@ class NearestFeatures:
                 CodedColumn.of(list(_zipped(batch, names)), partial(_shared_members, shared))
                 for names, shared in _SHARED
             ),
-            PackedBytes.of(bytes(_AMENITY_NUMBER[code] for code in codes or ()) for codes in batch["amenities"]),
+            PackedBytes.of(bytes(map(_AMENITY_NUMBER.__getitem__, codes or ())) for codes in batch["amenities"]),
         )
 
     def __len__(self) -> int:
