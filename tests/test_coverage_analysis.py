@@ -9,6 +9,9 @@ import pytest
 import shapely
 
 from geo_service.analysis.coverage import (
+    EQUAL_AREA_SCALE,
+    MULTIPOINT_BUFFER_MAX,
+    QUAD_SEGMENTS,
     area_coverage,
     nearest_distances,
     service_area,
@@ -55,6 +58,27 @@ def test_covered_demand_is_exact() -> None:
     assert result.demand_covered(R) == 10 + 20 + 30
     assert result.distances[3] == pytest.approx(math.hypot(1000, 5000))  # to S2
     assert result.distances[5] == pytest.approx(1500.0)  # to S1
+
+
+def test_many_sites_are_unioned_by_groups_to_the_same_area_as_one_union() -> None:
+    """Past MULTIPOINT_BUFFER_MAX the discs are unioned group by group (clusters that overlap, lone
+    discs, discs just out of reach of each other): the same point set as GEOS's one cascaded union of
+    each site's own buffer, and lone discs keep their exact area."""
+    rng = np.random.default_rng(7)
+    towns = rng.uniform(0, 200_000, (12, 2))
+    clustered = towns[rng.integers(len(towns), size=MULTIPOINT_BUFFER_MAX)] + rng.normal(
+        0, 1500, (MULTIPOINT_BUFFER_MAX, 2)
+    )
+    scattered = rng.uniform(0, 200_000, (800, 2))
+    pair = np.array([[300_000.0, 0.0], [300_000.0 + 2 * R * EQUAL_AREA_SCALE * 0.999, 0.0]])  # barely overlapping
+    sites = np.vstack([clustered, scattered, pair])
+    grouped = service_area(sites, R)
+    one_union = shapely.union_all(shapely.buffer(shapely.points(sites), R * EQUAL_AREA_SCALE, quad_segs=QUAD_SEGMENTS))
+    assert grouped.is_valid
+    assert grouped.area == pytest.approx(one_union.area, rel=1e-9)
+    assert shapely.symmetric_difference(grouped, one_union).area < 1e-6 * one_union.area
+    lone = service_area(np.vstack([sites, [[-50_000.0, -50_000.0]]]), R).area - grouped.area
+    assert lone == pytest.approx(math.pi * R**2, rel=1e-9)
 
 
 def test_no_sites_leaves_everything_uncovered() -> None:

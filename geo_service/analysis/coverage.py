@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
@@ -23,6 +25,7 @@ _SIDES = 4 * QUAD_SEGMENTS
 EQUAL_AREA_SCALE = 1.0 / math.sqrt(_SIDES / (2 * math.pi) * math.sin(2 * math.pi / _SIDES))
 MULTIPOINT_BUFFER_MAX = 2000
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
 
 
 def service_area(sites_xy: FloatArray, radius_m: float) -> BaseGeometry:
@@ -31,11 +34,36 @@ def service_area(sites_xy: FloatArray, radius_m: float) -> BaseGeometry:
         return shapely.Polygon()
     # Buffering a MultiPoint lets GEOS union the discs as it builds them (~2-4x faster than one buffer
     # per point + union_all), but its memory explodes on tens of thousands of clustered points (a
-    # national zone ran out of 24 GB): large sets take the cascaded union instead.
+    # national zone ran out of 24 GB): large sets are unioned by groups of overlapping discs instead.
     radius = radius_m * EQUAL_AREA_SCALE
     if len(sites_xy) <= MULTIPOINT_BUFFER_MAX:
         return shapely.buffer(shapely.multipoints(sites_xy), radius, quad_segs=QUAD_SEGMENTS)
-    return shapely.union_all(shapely.buffer(shapely.points(sites_xy), radius, quad_segs=QUAD_SEGMENTS))
+    discs = disc_polygons(sites_xy, radius)
+    parts = [
+        discs[group[0]] if len(group) == 1 else shapely.union_all(discs[group])
+        for group in _overlapping(sites_xy, radius)
+    ]
+    return shapely.multipolygons(shapely.get_parts(np.array(parts, dtype=object)))
+
+
+def disc_polygons(sites_xy: FloatArray, radius: float) -> NDArray[np.object_]:
+    """The polygon of radius `radius` (QUAD_SEGMENTS a quarter) around each site: GEOS's buffer of one
+    point, moved to every site (a buffer per point cost ~7 µs each, ~1.2 s for the national stations)."""
+    ring = shapely.get_coordinates(shapely.buffer(shapely.Point(0.0, 0.0), radius, quad_segs=QUAD_SEGMENTS))
+    return shapely.polygons(sites_xy[:, None, :] + ring[None, :, :])
+
+
+def _overlapping(sites_xy: FloatArray, radius: float) -> list[IntArray]:
+    """The sites grouped so that discs of different groups cannot meet (centres more than two radii
+    apart, through any chain of sites): their union is the union of each group's. Unioning the groups
+    one by one, most of them a lone disc, is ~2.5x faster than one cascaded union of every disc at the
+    national set, where GEOS spends its time merging ever larger results of far-apart discs."""
+    pairs = cKDTree(sites_xy).query_pairs(2 * radius, output_type="ndarray")
+    n = len(sites_xy)
+    links = coo_matrix((np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(links, directed=False)
+    order = np.argsort(labels, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(labels[order])) + 1)
 
 
 class SiteIndex:

@@ -9,7 +9,7 @@
 3. National scale: 186,000 synthetic facilities (scripts/build_national_sample.py) — gaps and a distance
    grid over the synthetic national extent, timed.
 
-    python scripts/bench/coverage.py [--plan-cell 1500] [--skip-national]
+    python scripts/bench/coverage.py [--plan-cell 1500] [--skip-national | --national-only]
 """
 
 from __future__ import annotations
@@ -122,8 +122,12 @@ def main() -> None:
     parser.add_argument("--plan-cell", type=float, default=1500.0, help="grid of the plan instance, m")
     parser.add_argument("--time-limit", type=float, default=900.0, help="CBC time limit, s")
     parser.add_argument("--skip-national", action="store_true")
+    parser.add_argument("--national-only", action="store_true", help="only section 3 (no CBC run)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="geo-bench-") as tmp:
+        if args.national_only:
+            national_section(Path(tmp))
+            return
         with fresh_database("spatialite", Path(tmp)) as url:
             engine = make_engine(Settings(db_url=url))
             with engine.connect() as conn:
