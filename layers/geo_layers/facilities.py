@@ -82,6 +82,7 @@ _SHARED: tuple[tuple[tuple[str, ...], Callable[..., dict[str, Any]]], ...] = (
     (("status",), lambda status: {"status": status}),
     (("is_sample",), _sample_properties),
 )
+PREPARED_CACHE = 4096  # facilities whose joined feature a snapshot keeps (~1 KB each)
 _AMENITY_CODES = tuple(vocab.AMENITIES)
 _AMENITY_NUMBER = {code: number for number, code in enumerate(_AMENITY_CODES)}
 
@@ -123,10 +124,11 @@ class NearestFeatures:
     in one buffer, those that many share (kind, district, hours …) as a code into a table of fragments,
     and the amenities, in the order stored, as one byte per amenity (their vocabulary numbers: ~84,000
     distinct lists in the national set, each ~300 bytes of JSON). `complete` joins one feature's
-    fragments and adds the per-query values. Positions are those of the rows given to `from_columns` (the
-    nearest index's positions)."""
+    fragments and adds the per-query values; the joined parts of the PREPARED_CACHE facilities answered
+    most recently are kept (riders ask about the same stations again and again: a city's fit whole).
+    Positions are those of the rows given to `from_columns` (the nearest index's positions)."""
 
-    __slots__ = ("_amenities", "_ids", "_lat", "_lon", "_names", "_own", "_shared")
+    __slots__ = ("_amenities", "_ids", "_lat", "_lon", "_names", "_own", "_prepared", "_shared")
 
     def __init__(
         self,
@@ -141,6 +143,7 @@ class NearestFeatures:
         properties' JSON, one coded column of JSON per group of _SHARED and the amenities' numbers."""
         self._ids, (self._lon, self._lat), self._names = ids, position, names
         self._own, self._shared, self._amenities = own, shared, amenities
+        self._prepared = lru_cache(maxsize=PREPARED_CACHE)(self._prepare)  # per snapshot: a patch makes a new one
 
     @classmethod
     def from_columns(cls, batch: FacilityColumns) -> NearestFeatures:
@@ -205,27 +208,28 @@ class NearestFeatures:
         state_text, changes_at) when asked; formatted directly: `open_state` is one of open/closed/unknown
         and the links are URL-safe, so the only values formatted are finite floats (or null) and the words
         (JSON-encoded)."""
-        lon, lat = float(self._lon[position]), float(self._lat[position])
-        links = navigation_links_json(
-            format_point(lon, lat), _label(self._names[position]), mode=mode, app=app, origin=origin
-        )
+        stored, point, label = self._prepared(position)
+        links = navigation_links_json(point, label, mode=mode, app=app, origin=origin)
         open_now = "null" if open_state == "unknown" else ("true" if open_state == "open" else "false")
         optional = _optional_members(road, along, detour, words)
         extra = (
             f'{optional},"distance_m":{distance_m:.1f},"bearing":{bearing_deg:.1f},"open_state":"{open_state}",'
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
-        return self._stored(position, lon, lat) + extra.encode()
+        return stored + extra.encode()
 
-    def _stored(self, position: int, lon: float, lat: float) -> bytes:
-        """The feature at `position` up to the end of its stored properties (the object left open)."""
+    def _prepare(self, position: int) -> tuple[bytes, tuple[str, str], str]:
+        """The feature at `position` up to the end of its stored properties (the object left open), its
+        position as format_point gives it, and its deep links' label."""
+        lon, lat = float(self._lon[position]), float(self._lat[position])
         head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
             self._ids[position],
             orjson.dumps((lon, lat)),
         )
         shared = b",".join([column[position] for column in self._shared])
         amenities = _amenities_json(self._amenities[position])
-        return b"%b%b,%b,%b" % (head, self._own[position], shared, amenities)
+        stored = b"%b%b,%b,%b" % (head, self._own[position], shared, amenities)
+        return stored, format_point(lon, lat), _label(self._names[position])
 
 
 def _optional_members(
@@ -249,6 +253,12 @@ def _optional_members(
     return members
 
 
+@lru_cache(maxsize=16_384)
+def _label(name: bytes) -> str:
+    """encode_label of a packed name (~150 bytes a label kept: more than PREPARED_CACHE fit)."""
+    return encode_label(name.decode())
+
+
 def _zipped(batch: FacilityColumns, names: tuple[str, ...]) -> Iterator[tuple[Any, ...]]:
     """The values of columns `names`, row by row."""
     return zip(*(batch[name] for name in names), strict=True)
@@ -267,12 +277,6 @@ def _members(properties: dict[str, Any]) -> bytes:
 def _amenities_json(numbers: bytes) -> bytes:
     """The amenities members of a feature from their vocabulary numbers (few lists answer most queries)."""
     return _members(_amenity_properties([_AMENITY_CODES[number] for number in numbers]))
-
-
-@lru_cache(maxsize=16_384)
-def _label(name: bytes) -> str:
-    """encode_label of a packed name: the facilities answered most often are encoded once."""
-    return encode_label(name.decode())
 
 
 @lru_cache(maxsize=8192)
