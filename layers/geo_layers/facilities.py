@@ -143,7 +143,10 @@ class NearestFeatures:
         properties' JSON, one coded column of JSON per group of _SHARED and the amenities' numbers."""
         self._ids, (self._lon, self._lat), self._names = ids, position, names
         self._own, self._shared, self._amenities = own, shared, amenities
-        self._prepared = lru_cache(maxsize=PREPARED_CACHE)(self._prepare)  # per snapshot: a patch makes a new one
+        # per snapshot (a patch makes a new one); bound to the columns, not to self: a cache holding self
+        # would make a cycle, and a replaced snapshot's ~100 MB would wait for the cyclic collector
+        parts = partial(_prepared_parts, ids, position, names, own, shared, amenities)
+        self._prepared = lru_cache(maxsize=PREPARED_CACHE)(parts)
 
     @classmethod
     def from_columns(cls, batch: FacilityColumns) -> NearestFeatures:
@@ -218,18 +221,27 @@ class NearestFeatures:
         )
         return stored + extra.encode()
 
-    def _prepare(self, position: int) -> tuple[bytes, tuple[str, str], str]:
-        """The feature at `position` up to the end of its stored properties (the object left open), its
-        position as format_point gives it, and its deep links' label."""
-        lon, lat = float(self._lon[position]), float(self._lat[position])
-        head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
-            self._ids[position],
-            orjson.dumps((lon, lat)),
-        )
-        shared = b",".join([column[position] for column in self._shared])
-        amenities = _amenities_json(self._amenities[position])
-        stored = b"%b%b,%b,%b" % (head, self._own[position], shared, amenities)
-        return stored, format_point(lon, lat), _label(self._names[position])
+
+def _prepared_parts(
+    ids: NDArray[np.int64],
+    lon_lat: tuple[NDArray[np.float64], NDArray[np.float64]],
+    names: PackedBytes,
+    own: PackedBytes,
+    shared_columns: tuple[CodedColumn, ...],
+    amenity_numbers: PackedBytes,
+    position: int,
+) -> tuple[bytes, tuple[str, str], str]:
+    """The feature at `position` (of NearestFeatures' columns) up to the end of its stored properties
+    (the object left open), its position as format_point gives it, and its deep links' label."""
+    lon, lat = float(lon_lat[0][position]), float(lon_lat[1][position])
+    head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
+        ids[position],
+        orjson.dumps((lon, lat)),
+    )
+    shared = b",".join([column[position] for column in shared_columns])
+    amenities = _amenities_json(amenity_numbers[position])
+    stored = b"%b%b,%b,%b" % (head, own[position], shared, amenities)
+    return stored, format_point(lon, lat), _label(names[position])
 
 
 def _optional_members(
