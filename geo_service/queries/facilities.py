@@ -241,7 +241,7 @@ def open_facility_columns(conn: Connection, size: int, ids: Collection[int] | No
         for value in query.selected_columns
     ]
     sql = str(query.with_only_columns(*selected).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    result = conn.execution_options(stream_results=True).exec_driver_sql(sql)
+    result = conn.execution_options(yield_per=size).exec_driver_sql(sql)  # a server-side cursor, `size` a fetch
     names = list(result.keys())
     while chunk := result.fetchmany(size):
         columns: dict[str, Sequence[Any]] = dict(zip(names, zip(*chunk, strict=True), strict=True))
