@@ -285,10 +285,18 @@ def _members(properties: dict[str, Any]) -> bytes:
     return orjson.dumps(properties)[1:-1]
 
 
-@lru_cache(maxsize=4096)
+# each amenity's code and label as JSON, by vocabulary number
+_CODE_JSON = tuple(orjson.dumps(code) for code in _AMENITY_CODES)
+_LABEL_JSON = tuple(orjson.dumps(vocab.AMENITIES[code]) for code in _AMENITY_CODES)
+
+
 def _amenities_json(numbers: bytes) -> bytes:
-    """The amenities members of a feature from their vocabulary numbers (few lists answer most queries)."""
-    return _members(_amenity_properties([_AMENITY_CODES[number] for number in numbers]))
+    """The amenities members of a feature from their vocabulary numbers, as _members(_amenity_properties)
+    writes them, joined from each amenity's JSON (no cache: the national set holds ~84,000 distinct lists,
+    and NearestFeatures keeps the features it answers often)."""
+    codes = b",".join(map(_CODE_JSON.__getitem__, numbers))
+    labels = b",".join(map(_LABEL_JSON.__getitem__, numbers))
+    return b'"amenities":[%b],"amenity_labels":[%b]' % (codes, labels)
 
 
 @lru_cache(maxsize=8192)
