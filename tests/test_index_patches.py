@@ -223,7 +223,7 @@ def test_a_replaced_snapshot_is_freed_at_once_not_by_the_cyclic_collector(engine
     snapshot.presented.complete(
         0, distance_m=1.0, bearing_deg=2.0, open_state="open", mode="ride", app="t", origin=("1", "2")
     )
-    buffers = [weakref.ref(snapshot.presented._own.buffer), weakref.ref(snapshot.lon)]
+    buffers = [weakref.ref(snapshot.presented._columns.own.buffer), weakref.ref(snapshot.lon)]
     del snapshot
     with engine.begin() as conn:
         first = conn.scalar(select(Facility.id).where(Facility.status == "open").order_by(Facility.id).limit(1))

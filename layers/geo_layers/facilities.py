@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache, partial
 from typing import Any
@@ -115,6 +116,33 @@ def feature_collection(features: Iterable[dict[str, Any]], **members: Any) -> di
     return {"type": "FeatureCollection", "features": list(features), **members}
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureColumns:
+    """What NearestFeatures holds, by position: ids, lon, lat, UTF-8 names (for the deep links' labels),
+    the own properties' JSON, one coded column of JSON per group of _SHARED and the amenities' numbers."""
+
+    ids: NDArray[np.int64]
+    lon: NDArray[np.float64]
+    lat: NDArray[np.float64]
+    names: PackedBytes
+    own: PackedBytes
+    shared: tuple[CodedColumn, ...]
+    amenities: PackedBytes
+
+    def stored_parts(self, position: int) -> tuple[bytes, tuple[str, str], str]:
+        """The feature at `position` up to the end of its stored properties (the object left open), its
+        position as format_point gives it, and its deep links' label."""
+        lon, lat = float(self.lon[position]), float(self.lat[position])
+        head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
+            self.ids[position],
+            orjson.dumps((lon, lat)),
+        )
+        shared = b",".join([column[position] for column in self.shared])
+        amenities = _amenities_json(self.amenities[position])
+        stored = b"%b%b,%b,%b" % (head, self.own[position], shared, amenities)
+        return stored, format_point(lon, lat), _label(self.names[position])
+
+
 class NearestFeatures:
     """The nearest answer's features, built from compact columns for the few facilities answered.
 
@@ -128,65 +156,64 @@ class NearestFeatures:
     most recently are kept (riders ask about the same stations again and again: a city's fit whole).
     Positions are those of the rows given to `from_columns` (the nearest index's positions)."""
 
-    __slots__ = ("_amenities", "_ids", "_lat", "_lon", "_names", "_own", "_prepared", "_shared")
+    __slots__ = ("_columns", "_prepared")
 
-    def __init__(
-        self,
-        ids: NDArray[np.int64],
-        position: tuple[NDArray[np.float64], NDArray[np.float64]],
-        names: PackedBytes,
-        own: PackedBytes,
-        shared: tuple[CodedColumn, ...],
-        amenities: PackedBytes,
-    ) -> None:
-        """Columns by position: ids, (lon, lat), UTF-8 names (for the deep links' labels), the own
-        properties' JSON, one coded column of JSON per group of _SHARED and the amenities' numbers."""
-        self._ids, (self._lon, self._lat), self._names = ids, position, names
-        self._own, self._shared, self._amenities = own, shared, amenities
+    def __init__(self, columns: FeatureColumns) -> None:
+        self._columns = columns
         # per snapshot (a patch makes a new one); bound to the columns, not to self: a cache holding self
         # would make a cycle, and a replaced snapshot's ~100 MB would wait for the cyclic collector
-        parts = partial(_prepared_parts, ids, position, names, own, shared, amenities)
-        self._prepared = lru_cache(maxsize=PREPARED_CACHE)(parts)
+        self._prepared = lru_cache(maxsize=PREPARED_CACHE)(columns.stored_parts)
 
     @classmethod
     def from_columns(cls, batch: FacilityColumns) -> NearestFeatures:
         """Prepare the features of a batch of facility rows (queries.facilities.open_facility_columns)."""
         return cls(
-            np.array(batch["id"], dtype=np.int64),
-            (np.array(batch["lon"], dtype=np.float64), np.array(batch["lat"], dtype=np.float64)),
-            PackedBytes.of(name.encode() for name in batch["name"]),
-            PackedBytes.of(_members(_own_properties(*values)) for values in _zipped(batch, _OWN)),
-            tuple(
-                CodedColumn.of(list(_zipped(batch, names)), partial(_shared_members, shared))
-                for names, shared in _SHARED
-            ),
-            PackedBytes.of(bytes(map(_AMENITY_NUMBER.__getitem__, codes or ())) for codes in batch["amenities"]),
+            FeatureColumns(
+                np.array(batch["id"], dtype=np.int64),
+                np.array(batch["lon"], dtype=np.float64),
+                np.array(batch["lat"], dtype=np.float64),
+                PackedBytes.of(name.encode() for name in batch["name"]),
+                PackedBytes.of(_members(_own_properties(*values)) for values in _zipped(batch, _OWN)),
+                tuple(
+                    CodedColumn.of(list(_zipped(batch, names)), partial(_shared_members, shared))
+                    for names, shared in _SHARED
+                ),
+                PackedBytes.of(bytes(map(_AMENITY_NUMBER.__getitem__, codes or ())) for codes in batch["amenities"]),
+            )
         )
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._columns.ids)
 
     def patched(self, keep: NDArray[np.intp], added: NearestFeatures, order: NDArray[np.intp]) -> NearestFeatures:
         """The features after an index patch (services.facility_index.patch_snapshot)."""
+        mine, theirs = self._columns, added._columns
         return NearestFeatures(
-            patched_array(self._ids, keep, added._ids, order),
-            (patched_array(self._lon, keep, added._lon, order), patched_array(self._lat, keep, added._lat, order)),
-            self._names.patched(keep, added._names, order),
-            self._own.patched(keep, added._own, order),
-            tuple(mine.patched(keep, theirs, order) for mine, theirs in zip(self._shared, added._shared, strict=True)),
-            self._amenities.patched(keep, added._amenities, order),
+            FeatureColumns(
+                patched_array(mine.ids, keep, theirs.ids, order),
+                patched_array(mine.lon, keep, theirs.lon, order),
+                patched_array(mine.lat, keep, theirs.lat, order),
+                mine.names.patched(keep, theirs.names, order),
+                mine.own.patched(keep, theirs.own, order),
+                tuple(a.patched(keep, b, order) for a, b in zip(mine.shared, theirs.shared, strict=True)),
+                mine.amenities.patched(keep, theirs.amenities, order),
+            )
         )
 
     @staticmethod
     def concatenated(parts: Sequence[NearestFeatures]) -> NearestFeatures:
         """The features of `parts` one after the other (the batches of a full read)."""
+        columns = [part._columns for part in parts]
         return NearestFeatures(
-            np.concatenate([part._ids for part in parts]),
-            (np.concatenate([part._lon for part in parts]), np.concatenate([part._lat for part in parts])),
-            PackedBytes.concatenated([part._names for part in parts]),
-            PackedBytes.concatenated([part._own for part in parts]),
-            tuple(CodedColumn.concatenated(group) for group in zip(*(part._shared for part in parts), strict=True)),
-            PackedBytes.concatenated([part._amenities for part in parts]),
+            FeatureColumns(
+                np.concatenate([c.ids for c in columns]),
+                np.concatenate([c.lon for c in columns]),
+                np.concatenate([c.lat for c in columns]),
+                PackedBytes.concatenated([c.names for c in columns]),
+                PackedBytes.concatenated([c.own for c in columns]),
+                tuple(CodedColumn.concatenated(group) for group in zip(*(c.shared for c in columns), strict=True)),
+                PackedBytes.concatenated([c.amenities for c in columns]),
+            )
         )
 
     def complete(
@@ -220,28 +247,6 @@ class NearestFeatures:
             f'"open_now":{open_now},"navigation":{links}}}}}'
         )
         return stored + extra.encode()
-
-
-def _prepared_parts(
-    ids: NDArray[np.int64],
-    lon_lat: tuple[NDArray[np.float64], NDArray[np.float64]],
-    names: PackedBytes,
-    own: PackedBytes,
-    shared_columns: tuple[CodedColumn, ...],
-    amenity_numbers: PackedBytes,
-    position: int,
-) -> tuple[bytes, tuple[str, str], str]:
-    """The feature at `position` (of NearestFeatures' columns) up to the end of its stored properties
-    (the object left open), its position as format_point gives it, and its deep links' label."""
-    lon, lat = float(lon_lat[0][position]), float(lon_lat[1][position])
-    head = b'{"type":"Feature","id":%d,"geometry":{"type":"Point","coordinates":%b},"properties":{' % (
-        ids[position],
-        orjson.dumps((lon, lat)),
-    )
-    shared = b",".join([column[position] for column in shared_columns])
-    amenities = _amenities_json(amenity_numbers[position])
-    stored = b"%b%b,%b,%b" % (head, own[position], shared, amenities)
-    return stored, format_point(lon, lat), _label(names[position])
 
 
 def _optional_members(
