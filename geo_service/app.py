@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_layers.facilities import NearestFeatures
 from geo_service import __version__
+from geo_service.allocator import map_large_blocks
 from geo_service.api import (
     along_route,
     audit,
@@ -177,6 +178,7 @@ def lifespan_for(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContext
         if not settings.secret_key.get_secret_value():
             log.warning("GEO_SECRET_KEY is not set: client addresses are hashed with a public development secret")
         sys.setswitchinterval(settings.switch_interval_ms / 1000)
+        map_large_blocks()  # before the index is built: its columns go back to the system when replaced
         app.state.engine = make_engine(settings)
         app.state.nearest = NearestService(app.state.engine, settings, NearestFeatures.from_columns)
         app.state.roads = NetworkService(

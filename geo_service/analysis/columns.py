@@ -72,8 +72,9 @@ class PackedBytes:
     @classmethod
     def concatenated(cls, parts: Sequence[PackedBytes]) -> PackedBytes:
         """The values of `parts` one after the other."""
-        ends = np.cumsum([len(part.buffer) for part in parts]) - [len(part.buffer) for part in parts]
-        offsets = [parts[0].offsets[:1], *(part.offsets[1:] + end for part, end in zip(parts, ends, strict=True))]
+        sizes = np.array([len(part.buffer) for part in parts], dtype=np.int64)
+        starts = np.cumsum(sizes) - sizes  # where each part's bytes begin in the joined buffer
+        offsets = [parts[0].offsets[:1], *(part.offsets[1:] + start for part, start in zip(parts, starts, strict=True))]
         return cls(np.concatenate([part.buffer for part in parts]), np.concatenate(offsets))
 
     def __len__(self) -> int:
@@ -115,7 +116,7 @@ def _copy(target: NDArray[np.uint8], at: int, source: NDArray[np.uint8], start: 
 
 @dataclass(frozen=True)
 class CodedColumn:
-    """A column of few distinct values (a kind, a district, a set of amenities …) stored as a small
+    """A column of few distinct values (a kind, a district, opening hours …) stored as a small
     code per position into a table of those values, each prepared once (`encode`) however many
     facilities share it."""
 

@@ -226,8 +226,9 @@ def insert_facilities(conn: Connection, records: Sequence[FacilityRecord]) -> in
 
 
 def open_facility_columns(conn: Connection, size: int, ids: Collection[int] | None = None) -> Iterator[FacilityColumns]:
-    """The rows of open_facilities (only those of `ids` when given: an index patch) as columns, from one
-    statement streamed `size` rows at a time in id order: one consistent read (the caller reads the data
+    """The facilities with status `open` and not deleted (what riders are offered), for the nearest index
+    — only those of `ids` when given (an index patch) — as columns of `size` rows, from one
+    statement streamed in id order: one consistent read (the caller reads the data
     revision first, so the change log brings in what is written meanwhile).
 
     Values are the driver's, JSON decoded here, and a batch is turned into columns at once: through

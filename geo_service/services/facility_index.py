@@ -262,8 +262,9 @@ def _assemble(
         kinds=kinds,
         truck_spaces=columns.truck_spaces,
         amenity_bits=columns.amenity_bits,
-        amenity_counts=amenity_counts
-        or {kind: _amenity_counts(columns.amenity_bits, index.members) for kind, index in by_kind.items()},
+        amenity_counts={kind: _amenity_counts(columns.amenity_bits, index.members) for kind, index in by_kind.items()}
+        if amenity_counts is None
+        else amenity_counts,
         hours=columns.hours,
         hours_text=columns.hours_text,
         presented=columns.presented,

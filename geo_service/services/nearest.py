@@ -6,7 +6,6 @@ worker keeps its snapshot in step with the database by polling the data revision
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 import math
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Engine
 
 from geo_service import vocab
+from geo_service.allocator import release_free_heap
 from geo_service.analysis import crs
 from geo_service.analysis.bounds import contains, grown_bounds
 from geo_service.analysis.hours import OpenState, local_time
@@ -88,28 +88,6 @@ class Located(Generic[P]):
     wall_clock: datetime
 
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
-
-
-def _map_large_blocks() -> None:
-    """Have glibc map every block over 1 MiB on its own, so an index column freed after a patch or a
-    rebuild goes back to the system at once. By default glibc raises that threshold each time such a
-    block is freed and then serves the next ones from its heap, which it keeps: at the national set a
-    worker grew by ~150 MB over 100 edits. A no-op where the C library has no mallopt."""
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is not None:
-        mallopt(M_MMAP_THRESHOLD, 1 << 20)
-
-
-def _release_free_heap() -> None:
-    """Hand the heap's free pages back to the system after a new snapshot is installed (the smaller
-    blocks of the old one and of the rows read; ~45 MB after a national read). ctypes releases the
-    interpreter lock for the call, so queries go on meanwhile."""
-    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
-    if trim is not None:
-        trim(0)
-
-
 class NearestService(Generic[P]):
     """Owns the current snapshot; `find` is pure CPU work, `refresh` talks to the database.
 
@@ -120,7 +98,6 @@ class NearestService(Generic[P]):
         self.engine, self.settings, self.prepare = engine, settings, prepare
         self.zone = ZoneInfo(settings.timezone)
         self.snapshot: FacilitySnapshot[P] | None = None
-        _map_large_blocks()
 
     def refresh(self) -> bool:
         """Bring the snapshot to the database's data revision; True when a new snapshot was installed.
@@ -142,7 +119,7 @@ class NearestService(Generic[P]):
             bounds, areas = data_extent(conn), region_extents(conn)
         country = self.settings.holiday_country
         self.snapshot = patch_snapshot(current, ids, batches, changes.revision, bounds, country, self.prepare, areas)
-        _release_free_heap()
+        release_free_heap()
         log.info("nearest index: %d facilities patched, at data revision %d", len(ids), changes.revision)
         return True
 
@@ -156,7 +133,7 @@ class NearestService(Generic[P]):
         # generation-2 pass (with 186,000 facilities that scan costs more than the queries).
         gc.collect()
         gc.freeze()
-        _release_free_heap()
+        release_free_heap()
         log.info("nearest index: %d open facilities at data revision %d", len(snapshot), revision)
         return True
 
