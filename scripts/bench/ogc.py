@@ -19,13 +19,12 @@ TiPg is not a dependency of this project: install it in a separate virtual envir
 The run refuses to start while the machine's load average is above --max-load (default 3): a shared
 2-core machine under load measures its neighbours, not us.
 
-Last run (2 shared cores, load average 2–4, `--db-url` of a prepared national database), ours / TiPg:
-items limit=10 303 / 59 rps (5.1×); bbox 1°×1° + limit=100 119 / 32 rps (3.7×); the same on boxes never
-asked before 32 / 32 rps (1.0×: one index scan of the box each, which TiPg spends on its COUNT);
-limit=1000 42 / 9 rps, p50 191 / 881 ms; the page at row 180,000 373 / 8 rps (ours 0.91× its first
-page's p50); tiles z8–12 528 / 242 rps; GDAL harvest 26.5 / 74.5 s. GDAL 3.12 itself needs 18.9 s
-to read the same 187 pages served from memory (it parses each page three times with json-c and copies
-every feature), so about 7 s of our 26 s are the server's, gzip included.
+Last run (2 shared cores, load average 0.3–2, `--db-url` of a prepared national database), ours / TiPg:
+items limit=10 677 / 189 rps (3.6×); bbox 1°×1° + limit=100 372 / 48 rps (7.8×); the same on boxes never
+asked before 115 / 46 rps (2.5×); limit=1000 85 / 17 rps, p50 89 / 441 ms; the page at row 180,000
+640 / 18 rps (ours 1.06× its first page's p50); tiles z8–12 828 / 379 rps, cold encode p50 1.8 ms (z3–5
+21.7 ms); GDAL harvest 15.4 / 40.3 s. GDAL and pyogrio alone need 11.0 s for the same harvest with our
+responses replayed from memory (replay_proxy.py): the client's own parse and copy of 186,000 features.
 """
 
 from __future__ import annotations
@@ -188,6 +187,23 @@ def harvest(url: str) -> tuple[float, int]:
     return time.perf_counter() - started, len(frame)
 
 
+def client_alone(base: str, collection_path: str) -> tuple[float, int]:
+    """The same harvest with no server in it: once through replay_proxy.py (recording), then timed with
+    every response replayed from that proxy's memory — what GDAL and pyogrio themselves cost."""
+    port, script = free_port(), str(Path(__file__).with_name("replay_proxy.py"))
+    here = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proxy = subprocess.Popen([sys.executable, script, base, str(port)], stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            _ready(proxy, here, "/ogc", log)
+            harvest(here + collection_path)
+            urllib.request.urlopen(f"{here}/__replay", timeout=30).read()  # noqa: S310 (loopback)
+            return harvest(here + collection_path)
+        finally:
+            proxy.terminate()
+            proxy.wait(timeout=30)
+
+
 def bytes_per_feature(url: str) -> float:
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (loopback)
         body = response.read()
@@ -244,6 +260,9 @@ def extra_figures(bases: dict[str, str], args: argparse.Namespace) -> dict[str, 
         figures["tipg bytes/feature (all properties)"] = bytes_per_feature(f"{bases['tipg']}{TIPG_ITEMS}?limit=1000")
     if not args.skip_harvest:
         figures["ours GDAL harvest (s, features)"] = harvest(f"{ours}/ogc/collections/facilities")
+        figures["GDAL alone: our responses replayed from memory (s, features)"] = client_alone(
+            ours, "/ogc/collections/facilities"
+        )
         if "tipg" in bases:
             figures["tipg GDAL harvest (s, features)"] = harvest(f"{bases['tipg']}/collections/public.facility")
     return figures
