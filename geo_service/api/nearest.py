@@ -1,8 +1,8 @@
 """GET /api/v1/facilities/nearest — the rider's question, answered from memory (async, no DB I/O).
 
 This is the hottest route: parameters are read by hand (geo_service.api.query_params), features are
-spliced from JSON pre-serialised per facility (geo_layers.facilities.NearestFeatures, prepared with each
-index snapshot), and the application (geo_service.app) hands GETs
+joined from the index snapshot's compact columns of JSON fragments (geo_layers.facilities.NearestFeatures,
+prepared with each snapshot), and the application (geo_service.app) hands GETs
 of this path straight to `fast_path`, skipping FastAPI's middleware, routing and dependency solving
 (~45 µs a request, as much as a whole hello-world request). `metric=network` queries take the same fast
 path: answered on the loop when the road labels prove the answer, else by a road search in a worker

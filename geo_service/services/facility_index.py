@@ -24,10 +24,11 @@ from numpy.typing import NDArray
 from geo_service import vocab
 from geo_service.analysis.bounds import Bounds, points_bounds, union_bounds
 from geo_service.analysis.columns import IntArray, objects, patched_array
-from geo_service.analysis.hours import OpenState, StateAt, facility_state, parse_hours, state_with_next_change
+from geo_service.analysis.hours import OpenState, StateAt, parse_hours
 from geo_service.analysis.nearest import GeodesicKNN
 from geo_service.queries.facilities import no_facility_columns
 from geo_service.records import FacilityColumns
+from geo_service.services.state_memo import StateMemo
 
 
 class Patchable(Protocol):
@@ -44,7 +45,6 @@ class Patchable(Protocol):
 
 OWN_TREE_BELOW = 0.5  # a kind with fewer facilities than this share of all gets a KD-tree of its own
 P = TypeVar("P", bound=Patchable)  # what the presenter prepares from the rows (opaque here)
-_Memo = tuple[OpenState, datetime, datetime | None, StateAt | None]
 AMENITY_BIT: dict[str, int] = {code: 1 << i for i, code in enumerate(vocab.AMENITIES)}
 
 
@@ -74,34 +74,23 @@ class FacilitySnapshot(Generic[P]):
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
     areas: tuple[Bounds, ...] = ()  # the box of each region (the nearest gate serves near any of them)
-    # position → (state, known from, known until, its StateAt once asked for): a state holds until the
-    # hours' next change (hours later, or never for 24/7), so most lookups skip the evaluation, and so
-    # does its StateAt, which depends on the state and that change only. At most one entry per facility.
-    _states: dict[int, _Memo] = field(default_factory=dict, compare=False, repr=False)
+    # the open state per position until its next change, and the StateAt of those whose words were asked
+    _states: StateMemo = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_states", StateMemo(len(self.lon)))
 
     def __len__(self) -> int:
         return len(self.lon)
 
     def open_state(self, position: int, wall_clock: datetime) -> OpenState:
         """state_at for one facility at a naive local time, memoised until the next change."""
-        return self._memo(position, wall_clock)[0]
+        return self._states.open_state(self.hours[position], position, wall_clock)
 
     def state(self, position: int, wall_clock: datetime) -> StateAt:
         """facility_state of one (open) facility: open/closed/unknown, when that changes and next opens
         (memoised with the open state: the words of a returned facility cost a lookup)."""
-        state, since, until, full = self._memo(position, wall_clock)
-        if full is None:
-            full = facility_state(None, self.hours[position], wall_clock, (state, until))
-            self._states[position] = (state, since, until, full)
-        return full
-
-    def _memo(self, position: int, wall_clock: datetime) -> _Memo:
-        known = self._states.get(position)
-        if known is not None and known[1] <= wall_clock and (known[2] is None or wall_clock < known[2]):
-            return known
-        state, until = state_with_next_change(self.hours[position], wall_clock)
-        memo = self._states[position] = (state, wall_clock, until, None)
-        return memo
+        return self._states.state(self.hours[position], position, wall_clock)
 
     def amenity_share(self, kind: str | None, mask: int) -> float:
         """Upper bound of the share of `kind` (None: all) having every amenity in `mask` (its rarest one's)."""
