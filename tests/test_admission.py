@@ -106,6 +106,46 @@ def test_maps_coverage_holds_no_connection_while_it_analyses(
         next(clients, None)
 
 
+@pytest.mark.parametrize(
+    ("path", "module"),
+    [("/tiles/facilities/10/843/388.mvt", "tiles"), ("/ogc/collections/facilities/items?limit=2", "ogc")],
+)
+def test_an_async_read_waits_for_the_pool_in_a_thread_not_on_the_event_loop(
+    loaded_db_url: str, monkeypatch: pytest.MonkeyPatch, path: str, module: str
+) -> None:
+    """Tiles and small OGC pages read on the event loop while a pooled connection is idle; with every
+    connection taken, their wait for one must leave the loop free: /healthz and nearest answer meanwhile."""
+    from geo_service.api import ogc, tiles
+
+    routes = {"tiles": tiles, "ogc": ogc}[module]
+    clients = _app_client(loaded_db_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout_s=WAIT_S)
+    client = next(clients)
+    assert client.get(path).status_code == 200  # warm: the pool's one connection now exists, idle
+    entered = threading.Event()
+    real = routes.read_connection
+
+    def read_connection(engine: Any) -> Any:
+        entered.set()
+        return real(engine)
+
+    monkeypatch.setattr(routes, "read_connection", read_connection)
+    held = client.app.state.engine.connect()  # type: ignore[attr-defined]
+    waiting: dict[str, Any] = {}
+    worker = threading.Thread(target=lambda: waiting.setdefault("response", client.get(path)))
+    try:
+        worker.start()
+        assert entered.wait(WAIT_S)  # the request now waits for the pool's only connection
+        assert client.get("/healthz").json() == {"status": "ok"}
+        nearest = client.get("/api/v1/facilities/nearest?lon=118.0&lat=37.4&limit=1")
+        assert nearest.status_code == 200
+        assert worker.is_alive() and "response" not in waiting  # answered while the read still waited
+    finally:
+        held.close()
+        worker.join(WAIT_S)
+        next(clients, None)
+    assert waiting["response"].status_code == 200
+
+
 def test_processes_answer_as_the_threads_do_and_carry_errors_back(loaded_db_url: str) -> None:
     """The same gaps in an analysis process as in the worker's threads; a refused parameter raised in the
     process is the same 422 naming it; the map pages render there."""

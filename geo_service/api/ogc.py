@@ -20,7 +20,7 @@ from geo_service.api.deps import ConnectionDep
 from geo_service.api.ogc_params import ITEM, ITEMS, Query, items_request, read_query
 from geo_service.api.page_policy import page_policy
 from geo_service.api.public_url import base_url, request_url
-from geo_service.api.reads import read_connection
+from geo_service.api.reads import idle_connection, read_connection
 from geo_service.services.features import CheckedItems, FeatureService, ItemsPage, check_items
 from geo_service.services.ogc_catalog import COLLECTIONS, CollectionSpec, collection
 from geo_service.settings import Settings
@@ -122,13 +122,14 @@ async def items(collection_id: str, request: Request) -> Response:
     than the two hops to the thread pool a sync route with a connection dependency costs (DESIGN §6b). A
     large page (its database time as long as its encoding), a filtered page whose matches must first be
     scanned and the computed gaps are read in a thread, so the loop serves other requests (and the
-    database other queries) while one waits on the database."""
+    database other queries) while one waits on the database; so is every page when no pooled connection
+    is idle (the loop never waits for the pool)."""
     spec = collection(collection_id)
     query = read_query(request, ITEMS, spec.queryables)
     service = _service(request)
     checked = check_items(spec, items_request(query, spec.queryables), service.settings)
     base, _root = _urls(request)
-    if service.quick(spec, checked, _INLINE_LIMIT):
+    if service.quick(spec, checked, _INLINE_LIMIT) and idle_connection(request.app.state.engine):
         return _items_answer(request, spec, query, checked, base)
     return await asyncio.to_thread(_items_answer, request, spec, query, checked, base)
 

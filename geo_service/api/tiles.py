@@ -7,6 +7,7 @@ with GEO_TILES_MAX_AGE_S, and travel gzipped to clients that accept it (compress
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -15,9 +16,9 @@ from sqlalchemy import Engine
 
 from geo_service.api.deps import ConnectionDep
 from geo_service.api.public_url import base_url
-from geo_service.api.reads import read_connection
-from geo_service.services.ogc_catalog import collection
-from geo_service.services.tiles import EncodedTile, TileKey, TileService, tile_filter, tile_of, tilejson
+from geo_service.api.reads import idle_connection, read_connection
+from geo_service.services.ogc_catalog import CollectionSpec, collection
+from geo_service.services.tiles import EncodedTile, Tile, TileKey, TileService, tile_filter, tile_of, tilejson
 from geo_service.settings import Settings
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -39,13 +40,15 @@ async def vector_tile(
     status: Annotated[list[str], Query(description="only these statuses (repeatable or comma-separated)")] = [],
     district: Annotated[list[str], Query(description="only these districts: adcodes or names")] = [],
 ) -> Response:
-    """Async on purpose: a cached tile is answered without a hop to the thread pool; a tile to encode (up
-    to a few hundred milliseconds at low zoom on the national set) is encoded in a thread."""
+    """Async on purpose: a cached tile is answered without a hop to the thread pool when a pooled
+    connection is idle (the data revision is read to find it); a tile to encode (up to a few hundred
+    milliseconds at low zoom on the national set), or any tile when the pool has no idle connection, is
+    read in a thread (the loop never waits for the pool)."""
     spec, tile = collection(collection_id), tile_of(z, x, y)
     service: TileService = request.app.state.tiles
     engine: Engine = request.app.state.engine
-    with read_connection(engine) as conn:
-        key, encoded = service.cached(conn, spec, tile, tile_filter(conn, spec, _split(status), _split(district)))
+    lookup = partial(_lookup, engine, service, spec, tile, _split(status), _split(district))
+    key, encoded = lookup() if idle_connection(engine) else await asyncio.to_thread(lookup)
     if encoded is None:
         encoded = await asyncio.to_thread(_encode, engine, service, key)
     settings: Settings = request.app.state.settings
@@ -60,6 +63,13 @@ async def vector_tile(
     if "gzip" in request.headers.get("accept-encoding", "") and encoded.body:
         return Response(encoded.gzipped, media_type=MVT, headers={**headers, "Content-Encoding": "gzip"})
     return Response(encoded.body, media_type=MVT, headers=headers)
+
+
+def _lookup(
+    engine: Engine, service: TileService, spec: CollectionSpec, tile: Tile, statuses: list[str], districts: list[str]
+) -> tuple[TileKey, EncodedTile | None]:
+    with read_connection(engine) as conn:
+        return service.cached(conn, spec, tile, tile_filter(conn, spec, statuses, districts))
 
 
 def _encode(engine: Engine, service: TileService, key: TileKey) -> EncodedTile:
