@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import numpy as np
 from geo_service.analysis.hours import OpenState, facility_state, local_time, parse_hours, state_at
 from geo_service.maps.data import open_states
 from geo_service.records import FacilityColumns
-from geo_service.services.facility_index import build_snapshot
+from geo_service.services.facility_index import FacilitySnapshot, build_snapshot
 from geo_service.settings import Settings
 
 # parse_hours without its memo: a fresh parse, the oracle for everything that shares parsed hours
@@ -67,16 +68,25 @@ def test_aware_times_are_converted_to_local_wall_clock() -> None:
     assert local_time(datetime(2026, 11, 24, 10, 0), shanghai) == datetime(2026, 11, 24, 10, 0)
 
 
+def _snapshot(expressions: list[str | None]) -> FacilitySnapshot:
+    rows = [_row(i, h) for i, h in enumerate(expressions)]
+    batch = FacilityColumns({name: [row[name] for row in rows] for name in rows[0]}, len(rows))
+    return build_snapshot([batch], 1, None, "CN", len)
+
+
+def _random_asks(seed: int, count: int = 3000) -> Iterator[tuple[int, datetime, bool]]:
+    """(position, moment, a coin) in a seeded random order: times jump back and forth over 80 days."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 9, 25)
+    for _ in range(count):
+        moment = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 80)))
+        yield int(rng.integers(0, len(EXPRESSIONS))), moment, bool(rng.random() < 0.5)
+
+
 def test_memoised_state_equals_direct_evaluation_for_random_time_sequences() -> None:
     """The snapshot reuses a state until the hours' next change; jumping back and forth must not fool it."""
-    rows = [_row(i, h) for i, h in enumerate(EXPRESSIONS)]
-    batch = FacilityColumns({name: [row[name] for row in rows] for name in rows[0]}, len(rows))
-    snapshot = build_snapshot([batch], 1, None, "CN", len)
-    rng = np.random.default_rng(11)
-    start = datetime(2026, 9, 25)
-    for _ in range(3000):
-        moment = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 80)))
-        position = int(rng.integers(0, len(EXPRESSIONS)))
+    snapshot = _snapshot(EXPRESSIONS)
+    for position, moment, _coin in _random_asks(11):
         expected = state_at(fresh_hours(EXPRESSIONS[position]), moment)
         assert snapshot.open_state(position, moment) is expected, (EXPRESSIONS[position], moment)
 
@@ -84,15 +94,9 @@ def test_memoised_state_equals_direct_evaluation_for_random_time_sequences() -> 
 def test_memoised_words_state_equals_the_derivation_for_random_time_sequences() -> None:
     """state() (the rider's words: when it changes, when it next opens) rebuilt from the memo's arrays is
     what facility_state derives afresh, however the times jump and whichever is asked first."""
-    rows = [_row(i, h) for i, h in enumerate(EXPRESSIONS)]
-    batch = FacilityColumns({name: [row[name] for row in rows] for name in rows[0]}, len(rows))
-    snapshot = build_snapshot([batch], 1, None, "CN", len)
-    rng = np.random.default_rng(12)
-    start = datetime(2026, 9, 25)
-    for _ in range(3000):
-        moment = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 80)))
-        position = int(rng.integers(0, len(EXPRESSIONS)))
-        if rng.random() < 0.5:  # sometimes the open state is memoised first, sometimes the words
+    snapshot = _snapshot(EXPRESSIONS)
+    for position, moment, open_state_first in _random_asks(12):
+        if open_state_first:
             snapshot.open_state(position, moment)
         expected = facility_state(None, fresh_hours(EXPRESSIONS[position]), moment)
         assert snapshot.state(position, moment) == expected, (EXPRESSIONS[position], moment)
@@ -101,14 +105,12 @@ def test_memoised_words_state_equals_the_derivation_for_random_time_sequences() 
 def test_the_memo_keeps_no_object_per_facility() -> None:
     """Asking about every facility of a large index leaves nothing per facility for the cyclic collector
     to walk (a dict of tuples did: ~50 ms a full pass after 60,000 national queries)."""
-    rows = [_row(i, EXPRESSIONS[i % 3]) for i in range(30_000)]
-    batch = FacilityColumns({name: [row[name] for row in rows] for name in rows[0]}, len(rows))
-    snapshot = build_snapshot([batch], 1, None, "CN", len)
+    snapshot = _snapshot([EXPRESSIONS[i % 3] for i in range(30_000)])
     gc.collect()
     before = len(gc.get_objects())
     for day in range(3):
         moment = datetime(2026, 12, 1 + day, 10, 15)
-        for position in range(len(rows)):
+        for position in range(len(snapshot)):
             snapshot.state(position, moment)
     gc.collect()
     assert len(gc.get_objects()) - before < 500
