@@ -19,11 +19,11 @@ TiPg is not a dependency of this project: install it in a separate virtual envir
 The run refuses to start while the machine's load average is above --max-load (default 3): a shared
 2-core machine under load measures its neighbours, not us.
 
-Last run (2 shared cores, load average 0.3–2, `--db-url` of a prepared national database), ours / TiPg:
-items limit=10 677 / 189 rps (3.6×); bbox 1°×1° + limit=100 372 / 48 rps (7.8×); the same on boxes never
-asked before 115 / 46 rps (2.5×); limit=1000 85 / 17 rps, p50 89 / 441 ms; the page at row 180,000
-640 / 18 rps (ours 1.06× its first page's p50); tiles z8–12 828 / 379 rps, cold encode p50 1.8 ms (z3–5
-21.7 ms); GDAL harvest 15.4 / 40.3 s. GDAL and pyogrio alone need 11.0 s for the same harvest with our
+Last run (2 shared cores, load average 1–2.5, `--db-url` of a prepared national database), ours / TiPg:
+items limit=10 634 / 198 rps (3.2×); bbox 1°×1° + limit=100 402 / 52 rps (7.8×); the same on boxes never
+asked before 119 / 45 rps (2.6×); limit=1000 88 / 19 rps, p50 87 / 411 ms; the page at row 180,000
+626 / 19 rps (ours 1.05× its first page's p50); tiles z8–12 843 / 391 rps, cold encode p50 1.6 ms (z3–5
+18.2 ms); GDAL harvest 14.4 / 41.7 s. GDAL and pyogrio alone need 10.7 s for the same harvest with our
 responses replayed from memory (replay_proxy.py): the client's own parse and copy of 186,000 features.
 """
 
