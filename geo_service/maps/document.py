@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Figure
 from folium.template import Template
 
-from geo_layers.element import ScriptCall
+from geo_layers.element import RawHtml, ScriptCall
 from geo_layers.escape import html_text
 from geo_layers.facility_markers import navigation_templates
 from geo_layers.symbols import ACCESS_ICONS, AMENITY_ICONS, KIND_STYLES
@@ -88,7 +88,7 @@ def new_page(
     if ctx.chrome != "embed":
         document.bar = _header(ctx, heading or title)
     else:  # no header bar: the page still has its title as a heading, for screen readers
-        document.html.add_child(Element(f'<h1 class="gm-sr-only">{html_text(heading or title)}</h1>'))
+        document.html.add_child(RawHtml(f'<h1 class="gm-sr-only">{html_text(heading or title)}</h1>'))
     for tiles in tile_layers(ctx.base):
         tiles.add_to(fmap)
     ScriptCall("page", _page_config(ctx, kind, frame)).add_to(fmap)

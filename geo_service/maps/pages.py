@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from branca.element import Element
 from sqlalchemy import Connection, Engine
 
-from geo_layers.element import ScriptCall
+from geo_layers.element import RawHtml, ScriptCall
 from geo_layers.escape import html_text, json_data_block
 from geo_layers.navigation import TRAVEL_MODES, TravelMode
 from geo_layers.spec import PageName
@@ -101,7 +100,7 @@ def coverage_page(
     if ctx.chrome != "embed":
         districts = [(row["adcode"], row["name"]) for row in district_outlines(conn)]
         panel = PanelData(question, src.analysis, districts, settings.plan_max_count)
-        document.html.add_child(Element(panel_html(ctx, panel)), name="gm_planner")
+        document.html.add_child(RawHtml(panel_html(ctx, panel)), name="gm_planner")
     _say_if_empty(conn, ctx, document)
     for spec in chosen:
         layer_element(src, spec).add_to(fmap)
@@ -125,7 +124,7 @@ def _say_if_empty(conn: Connection, ctx: PageContext, document: Any) -> None:
     empty = facility_service.empty_regions(conn)
     if empty:
         text = strings(ctx.lang)["empty_region"].format(regions="、".join(empty))
-        document.html.add_child(Element(f'<div class="gm-empty-region" role="status">{html_text(text)}</div>'))
+        document.html.add_child(RawHtml(f'<div class="gm-empty-region" role="status">{html_text(text)}</div>'))
 
 
 @dataclass(frozen=True)
@@ -175,10 +174,10 @@ def nearby_page(
     title = strings(ctx.lang)["nearby_title"]
     lean = (assets.NEARBY_SCRIPTS, assets.NEARBY_STYLESHEETS)
     document, fmap = new_page(ctx, "nearby", title, data_bounds(conn, None), scripts=(assets.NEARBY_SCRIPT,), base=lean)
-    document.html.add_child(Element(_nearby_panel(ctx)), name="gm_panel")
+    document.html.add_child(RawHtml(_nearby_panel(ctx)), name="gm_panel")
     if first_answer is not None and origin is not None:
         block = f'<script type="application/json" id="gm-first-nearest">{json_data_block(first_answer)}</script>'
-        document.html.add_child(Element(block), name="gm_first_nearest")
+        document.html.add_child(RawHtml(block), name="gm_first_nearest")
     _say_if_empty(conn, ctx, document)
     config = {"origin": origin, "kinds": list(kinds), "amenities": list(amenities), "open_now": filters.open_now}
     ScriptCall("nearby", {**config, **_nearby_radii(settings, filters.mode, radius)}).add_to(fmap)
@@ -210,7 +209,7 @@ def route_page(conn: Connection, settings: Settings, ctx: PageContext, query: Ma
     kinds = check_codes("kind", query.kinds, vocab.KINDS)
     title = strings(ctx.lang)["route_title"]
     document, fmap = new_page(ctx, "route", title, data_bounds(conn, None), scripts=(assets.ROUTE_SCRIPT,))
-    document.html.add_child(Element('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
+    document.html.add_child(RawHtml('<aside id="gm-panel" class="gm-panel"></aside>'), name="gm_panel")
     _say_if_empty(conn, ctx, document)
     config = {
         "kinds": list(kinds),
