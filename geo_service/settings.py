@@ -292,6 +292,14 @@ class Settings(BaseSettings):
         description="Server secret (≥ 32 characters) for keyed hashes of client addresses; set it in production.",
     )
 
+    @field_validator("map_osm_tile_url", "map_tianditu_review_number")
+    @classmethod
+    def _not_template_code(cls, value: str) -> str:
+        """folium renders the tile layer (its URL and attribution) through Jinja templates."""
+        if any(mark in value for mark in ("{{", "{%", "{#")):
+            raise ValueError("must not contain {{, {% or {# (the map pages would read it as template code)")
+        return value
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr) -> SecretStr:

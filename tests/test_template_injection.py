@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from geo_service.app import create_app
@@ -61,3 +62,13 @@ def test_template_syntax_in_names_is_shown_not_run(client: TestClient, path: str
 def test_the_first_nearest_answer_carries_the_name_as_written(client: TestClient) -> None:
     page = client.get(f"/maps/nearby?lon={LON}&lat={LAT}").text
     assert NAME in page  # in the page's JSON block, character for character
+
+
+@pytest.mark.parametrize("field", ["map_osm_tile_url", "map_tianditu_review_number"])
+@pytest.mark.parametrize("code", ["{{1}}", "{%if%}", "{#x#}"])
+def test_settings_folium_renders_refuse_template_syntax(field: str, code: str) -> None:
+    """The tile layer's URL and attribution go through folium's own templates: refused at start-up."""
+    value = f"https://tiles.example/{code}/{{z}}/{{x}}/{{y}}.png" if field == "map_osm_tile_url" else f"GS{code}"
+    with pytest.raises(ValidationError, match="template code"):
+        Settings(**{field: value})
+    assert Settings(map_osm_tile_url="https://tiles.example/{z}/{x}/{y}.png").map_osm_tile_url.endswith("{y}.png")
