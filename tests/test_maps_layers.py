@@ -25,9 +25,11 @@ from geo_layers.units import distance_text
 from geo_service import vocab
 from geo_service.analysis.crs import wgs84_to_gcj02
 from geo_service.errors import InvalidParameter
+from geo_service.maps.basemaps import basemap, tile_layers
 from geo_service.maps.compose import chosen_layers
 from geo_service.maps.i18n import LABELS, STRINGS
 from geo_service.maps.sources import Sources
+from geo_service.settings import Settings
 
 PAYLOADS = [
     "<img src=x onerror=alert(1)>",
@@ -208,3 +210,23 @@ def test_amap_display_shift_is_the_gcj02_formula() -> None:
     square = shapely.box(117.9, 37.3, 118.0, 37.4)
     moved = display_geometry(square, "gcj02")
     assert moved.bounds[0] == pytest.approx(float(wgs84_to_gcj02(117.9, 37.3)[0]), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"map_basemap": "amap"},
+        {"map_basemap": "tianditu", "map_tianditu_key": "abc123"},
+        {"map_osm_tile_url": "https://tiles.example/{z}/{x}/{-y}.png"},  # TMS: a provider would fill {-y}
+        {"map_osm_tile_url": "https://tiles.example/{z}/{x}/{y}.png?style=}"},
+    ],
+)
+def test_tile_layers_carry_the_configured_urls_and_attributions(overrides: dict[str, str]) -> None:
+    """Handed to folium as xyzservices providers (no search of the provider list per page), the layers
+    still load exactly the configured tiles."""
+    base = basemap(Settings(**overrides))
+    layers = tile_layers(base)
+    assert [layer.tiles for layer in layers] == [tiles.url for tiles in base.tiles]
+    assert [layer.options["attribution"] for layer in layers] == [tiles.attribution for tiles in base.tiles]
+    assert [layer.options["subdomains"] for layer in layers] == [tiles.subdomains for tiles in base.tiles]
