@@ -74,7 +74,7 @@ class FacilitySnapshot(Generic[P]):
     by_kind: Mapping[str | None, GeodesicKNN]
     bounds: Bounds | None  # the districts' and the facilities' box together
     areas: tuple[Bounds, ...] = ()  # the box of each region (the nearest gate serves near any of them)
-    # the open state per position until its next change, and the StateAt of those whose words were asked
+    # the open state per position until its next change (flat arrays: nothing per facility for the collector)
     _states: StateMemo = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -17,11 +17,10 @@ from typing import Final
 import numpy as np
 from opening_hours import OpeningHours
 
-from geo_service.analysis.hours import FacilityState, OpenState, StateAt, facility_state, state_with_next_change
+from geo_service.analysis.hours import OpenState, StateAt, facility_state, state_with_next_change
 
 _STATES: Final = tuple(OpenState)
 _CODE: Final = {state: code for code, state in enumerate(_STATES, start=1)}  # 0: nothing known yet
-_WORDS_STATE: Final = {state: FacilityState(state.value) for state in OpenState}
 _EPOCH: Final = datetime(2000, 1, 1)  # naive, like the wall-clock times compared against it
 _OPENS, _STAYS = 1, 2  # whether a closed facility opens at its next change (0: not derived in this window)
 ANSWERS_KEPT: Final = 4096  # distinct (state, change, opens) answers kept: facilities share them
@@ -49,23 +48,19 @@ class StateMemo:
         return self._known(hours, position, wall_clock)[0]
 
     def state(self, hours: OpeningHours | None, position: int, wall_clock: datetime) -> StateAt:
-        """facility_state of an open facility (its state, when it changes and when it next opens); the
-        one derivation runs once per window, later lookups rebuild its answer from the arrays."""
+        """facility_state of an open facility (its state, when it changes and when it next opens),
+        derived once per window and shared: facilities with the same state, change and opening share
+        one answer, so later lookups cost a dict read."""
         state, until = self._known(hours, position, wall_clock)
         opens = self._opens[position]
-        if opens:
-            known = self._answers.get((state, until, opens))
-            if known is not None:
-                return known
-        change = None if math.isinf(until) else _EPOCH + timedelta(seconds=until)
-        if opens:
-            answer = StateAt(_WORDS_STATE[state], change, change if opens == _OPENS else None)
-        else:
+        answer = self._answers.get((state, until, opens)) if opens else None
+        if answer is None:
+            change = None if math.isinf(until) else _EPOCH + timedelta(seconds=until)
             answer = facility_state(None, hours, wall_clock, (state, change))
             opens = self._opens[position] = _OPENS if answer.opens_at is not None else _STAYS
-        if len(self._answers) >= ANSWERS_KEPT:
-            self._answers.clear()
-        self._answers[state, until, opens] = answer
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[state, until, opens] = answer
         return answer
 
     def _known(self, hours: OpeningHours | None, position: int, wall_clock: datetime) -> tuple[OpenState, float]:
